@@ -1,0 +1,269 @@
+"""One request definition, two clients.
+
+An endpoint call is described once as an :class:`ApiRequest`.  The logic of sending it (rate limit,
+authentication with a single refresh on an auth failure, error mapping, parsing) is written once,
+as a generator that *yields* what it needs done — ``Send(request)`` or ``Sleep(seconds)`` — and
+receives the result.  :meth:`Exchange.run` drives that generator with a blocking ``httpx.Client``
+(tasks); :meth:`Exchange.arun` drives the very same generator with ``httpx.AsyncClient``
+(triggers).  Both wrap it in the same tenacity retry policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from airflow_provider_telephony.core.errors import AuthenticationError, TelephonyError, TransportError
+from airflow_provider_telephony.core.ratelimit import RateLimiter
+from airflow_provider_telephony.core.redact import redact_url
+from airflow_provider_telephony.core.retry import retry_kwargs
+
+if TYPE_CHECKING:
+    import httpx
+
+    from airflow_provider_telephony.core.transport import ConnectionSettings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApiRequest(Generic[T]):
+    """Everything needed to send one endpoint call and turn its response into a result.
+
+    :param name: endpoint name for logs and errors (``getCalls``), never a URL.
+    :param parse: turns a successful response into the result. With ``stream=True`` it receives the
+        unread streaming response (sync driver only may read the body).
+    :param idempotent: whether re-sending after an unclear failure is safe (see ``core.retry``).
+    """
+
+    name: str
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+    idempotent: bool = True
+    stream: bool = False
+    authenticated: bool = True
+
+
+@dataclass(frozen=True)
+class Send:
+    """Ask the driver to send ``request`` and hand back the response (body read unless streaming)."""
+
+    request: httpx.Request
+    stream: bool = False
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Ask the driver to wait (``time.sleep`` or ``asyncio.sleep``)."""
+
+    seconds: float
+
+
+Step = Send | Sleep
+Flow = Generator[Step, Any, T]
+
+
+class VendorApi(Protocol):
+    """What a vendor supplies to the exchange: authentication and error mapping."""
+
+    def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
+        """Headers that authenticate a request; ``refresh=True`` means the last ones were rejected."""
+        ...
+
+    def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
+        """The error a response represents (HTTP status or in-body error), or ``None`` for success."""
+        ...
+
+
+def map_transport_error(exc: Exception, what: str) -> TransportError:
+    """Translate an httpx transport failure into :class:`TransportError` with a redacted message."""
+    import httpx
+
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    kind = type(exc).__name__
+    return TransportError(f"{what}: {kind}: {redact_url(exc)}", request_sent=sent)
+
+
+class Exchange:
+    """Sends :class:`ApiRequest` objects for one connection with one reused client per mode."""
+
+    def __init__(self, settings: ConnectionSettings, api: VendorApi, limiter: RateLimiter | None) -> None:
+        self.settings = settings
+        self.api = api
+        self.limiter = limiter
+        self._client: httpx.Client | None = None
+        self._aclient: httpx.AsyncClient | None = None
+
+    # --- the one definition ---------------------------------------------------------------
+    def build(self, req: ApiRequest[Any], headers: Mapping[str, str]) -> httpx.Request:
+        import httpx
+
+        merged = {**headers, **(req.headers or {})}
+        return httpx.Request(
+            req.method,
+            self.settings.base_url + req.path,
+            params=req.params,
+            json=req.json,
+            data=req.data,
+            headers=merged,
+        )
+
+    def send_flow(self, req: ApiRequest[Any], *, authenticated: bool | None = None) -> Flow[httpx.Response]:
+        """Send once after the rate limiter allows it; return the response whatever its status."""
+        if self.limiter is not None:
+            wait = self.limiter.reserve()
+            if wait > 0:
+                if wait >= 1.0:
+                    log.info("rate limit: waiting %.1fs before %s", wait, req.name)
+                yield Sleep(wait)
+        auth = req.authenticated if authenticated is None else authenticated
+        headers = (yield from self.api.auth_headers(self, refresh=False)) if auth else {}
+        response = yield Send(self.build(req, headers), req.stream)
+        if self.limiter is not None:
+            self.limiter.observe(response.headers)
+        return response  # type: ignore[no-any-return]
+
+    def outcome(self, req: ApiRequest[T], response: httpx.Response) -> T:
+        """Raise the error a response stands for, else parse it (parse may raise in-body errors)."""
+        error = self.api.error_for(req, response)
+        if error is not None:
+            raise error
+        try:
+            return req.parse(response)
+        except TelephonyError:
+            raise
+        except Exception as exc:
+            import httpx
+
+            if isinstance(exc, httpx.TransportError | httpx.StreamError):
+                raise map_transport_error(exc, req.name) from None
+            raise
+
+    def attempt(self, req: ApiRequest[T]) -> Flow[T]:
+        """One attempt: send; on an auth failure refresh credentials and re-send once; parse."""
+        response = yield from self.send_flow(req)
+        try:
+            return self.outcome(req, response)
+        except AuthenticationError as exc:
+            if not (req.authenticated and exc.refreshable):
+                raise
+        log.info("%s: credentials rejected, refreshing them once", req.name)
+        headers = yield from self.api.auth_headers(self, refresh=True)
+        response = yield Send(self.build(req, headers), req.stream)
+        return self.outcome(req, response)
+
+    # --- sync driver ------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = self.settings.client()
+        return self._client
+
+    def _drive(self, flow: Flow[T], what: str) -> T:
+        import httpx
+
+        opened: list[httpx.Response] = []
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                    step = flow.send(None)
+                    continue
+                log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                try:
+                    response = self.client.send(step.request, stream=step.stream)
+                    if step.stream:
+                        opened.append(response)
+                        if response.is_error:
+                            response.read()
+                except (httpx.TransportError, httpx.StreamError) as exc:
+                    step = flow.throw(map_transport_error(exc, what))
+                    continue
+                step = flow.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            for response in opened:
+                response.close()
+
+    def run(self, req: ApiRequest[T]) -> T:
+        """Send ``req`` with the retry policy and return its parsed result (blocking)."""
+        from tenacity import Retrying
+
+        policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
+        for attempt in Retrying(**policy):
+            with attempt:
+                return self._drive(self.attempt(req), req.name)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run_flow(self, flow: Flow[T], what: str) -> T:
+        """Drive an arbitrary flow once, without retries (used for token requests and tests)."""
+        return self._drive(flow, what)
+
+    # --- async driver -----------------------------------------------------------------------
+    @property
+    def aclient(self) -> httpx.AsyncClient:
+        if self._aclient is None:
+            self._aclient = self.settings.async_client()
+        return self._aclient
+
+    async def _adrive(self, flow: Flow[T], what: str) -> T:
+        import asyncio
+
+        import httpx
+
+        opened: list[httpx.Response] = []
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                    step = flow.send(None)
+                    continue
+                log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                try:
+                    response = await self.aclient.send(step.request, stream=step.stream)
+                    if step.stream:
+                        opened.append(response)
+                        if response.is_error:
+                            await response.aread()
+                except (httpx.TransportError, httpx.StreamError) as exc:
+                    step = flow.throw(map_transport_error(exc, what))
+                    continue
+                step = flow.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            for response in opened:
+                await response.aclose()
+
+    async def arun(self, req: ApiRequest[T]) -> T:
+        """Async twin of :meth:`run`, driving the same flow."""
+        from tenacity import AsyncRetrying
+
+        policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
+        async for attempt in AsyncRetrying(**policy):
+            with attempt:
+                return await self._adrive(self.attempt(req), req.name)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        if self._aclient is not None:
+            await self._aclient.aclose()
+            self._aclient = None

@@ -1,0 +1,93 @@
+"""Base for every vendor hook: connection settings, one exchange per hook, secret registration.
+
+Subclasses set the class attributes Airflow expects (``conn_name_attr``, ``default_conn_name``,
+``conn_type``, ``hook_name``) plus ``default_base_url`` and ``rate_limit_per_minute``, and
+implement :class:`~airflow_provider_telephony.core.exchange.VendorApi` (``auth_headers``,
+``error_for``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_telephony.core.exchange import Exchange, Flow
+from airflow_provider_telephony.core.ratelimit import limiter_for
+from airflow_provider_telephony.core.redact import register_secret
+from airflow_provider_telephony.core.transport import ConnectionSettings
+
+H = TypeVar("H", bound="TelephonyHook")
+
+
+class TelephonyHook(BaseHook):
+    """Shared plumbing; vendor hooks add endpoints."""
+
+    default_base_url: ClassVar[str] = ""
+    rate_limit_per_minute: ClassVar[float] = 300.0
+
+    def __init__(self, conn_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self._settings: ConnectionSettings | None = None
+        self._exchange: Exchange | None = None
+
+    # --- connection ---------------------------------------------------------------------
+    def _settings_from(self, conn: Any) -> ConnectionSettings:
+        settings = ConnectionSettings.from_connection(conn, default_base_url=self.default_base_url)
+        register_secret(settings.password, "password")
+        return settings
+
+    @property
+    def settings(self) -> ConnectionSettings:
+        if self._settings is None:
+            self._settings = self._settings_from(self.get_connection(self.conn_id))
+        return self._settings
+
+    async def aload_settings(self) -> ConnectionSettings:
+        """Load the connection from async code (triggers) without blocking the event loop."""
+        if self._settings is None:
+            aget = getattr(BaseHook, "aget_connection", None)
+            if aget is not None:
+                conn = await aget(self.conn_id)
+            else:  # Airflow 3.1 without aget_connection
+                import asyncio
+
+                conn = await asyncio.to_thread(self.get_connection, self.conn_id)
+            self._settings = self._settings_from(conn)
+        return self._settings
+
+    @property
+    def exchange(self) -> Exchange:
+        if self._exchange is None:
+            key = f"{type(self).__name__}:{self.conn_id}"
+            self._exchange = Exchange(self.settings, self, limiter_for(key, self.rate_limit_per_minute))  # type: ignore[arg-type]
+        return self._exchange
+
+    async def aexchange(self) -> Exchange:
+        await self.aload_settings()
+        return self.exchange
+
+    def get_conn(self) -> Exchange:
+        """The hook's :class:`Exchange` (one reused HTTP client per hook)."""
+        return self.exchange
+
+    def close(self) -> None:
+        if self._exchange is not None:
+            self._exchange.close()
+
+    async def aclose(self) -> None:
+        if self._exchange is not None:
+            await self._exchange.aclose()
+
+    def __enter__(self: H) -> H:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- VendorApi defaults -------------------------------------------------------------
+    def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
+        """No authentication by default; vendors override."""
+        return {}
+        yield  # pragma: no cover - makes this a generator

@@ -1,0 +1,101 @@
+"""Keep secrets and personal data out of logs and exception text.
+
+Two mechanisms:
+
+* :func:`register_secret` hands a value to Airflow's secrets masker, which scrubs it from every task
+  and triggerer log line (and tells the supervisor process too).  Runtime tokens go through here the
+  moment they are obtained.
+* :func:`redact_text` / :func:`redact_url` scrub text *we* build (exception messages, log arguments)
+  for secrets that are part of a URL path, before any logger or masker sees it.  CallKeeper-style
+  keys live inside the URL, and httpx/tenacity log URLs, so redaction must happen at the source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+REDACTED = "***"
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+# Digits that look like a phone number: 10 to 15 digits, optionally with a leading + and separators.
+_PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s\-()]*\d){9,14}(?![\w])")
+
+
+def register_secret(value: str | None, name: str | None = None) -> None:
+    """Mask ``value`` everywhere: Airflow's secrets masker plus this module's own list.
+
+    Values shorter than 4 characters are ignored (masking them would shred ordinary text).
+    """
+    if not value or len(value) < 4:
+        return
+    with _lock:
+        if value in _secrets:
+            return
+        _secrets.add(value)
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow without the task SDK
+        return
+    try:
+        mask_secret(value, name)
+    except Exception:  # pragma: no cover - the masker is best effort outside a task
+        logging.getLogger(__name__).debug("secrets masker unavailable", exc_info=True)
+
+
+def redact_text(text: str, *, phones: bool = False) -> str:
+    """Return ``text`` with every registered secret replaced by ``***`` (and phone numbers if asked)."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    if phones:
+        text = _PHONE_RE.sub(REDACTED, text)
+    return text
+
+
+def redact_url(url: object) -> str:
+    """A URL as text with registered secrets removed from its path and query."""
+    return redact_text(str(url))
+
+
+def mask_phone(phone: str | None) -> str:
+    """Show only the last two digits of a phone number (for DEBUG logs and error messages)."""
+    if not phone:
+        return ""
+    digits = [c for c in phone if c.isdigit()]
+    return "*" * max(len(digits) - 2, 0) + "".join(digits[-2:])
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that rewrites a record's message with secrets redacted.
+
+    Installed on the ``httpx``/``httpcore``/``tenacity`` loggers by the transport so that
+    third-party log lines that print URLs never carry a key that sits inside the URL.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = redact_text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def install_log_filters(*logger_names: str) -> None:
+    """Attach :class:`RedactingFilter` to the named loggers (idempotent)."""
+    for name in logger_names or ("httpx", "httpcore", "tenacity"):
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)

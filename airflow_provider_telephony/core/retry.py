@@ -1,0 +1,83 @@
+"""The retry policy every hook uses (tenacity), for sync and async drivers alike.
+
+What retries: :class:`ServerError` (5xx / vendor internal errors), :class:`RateLimitedError` (429),
+and :class:`TransportError` (timeouts, resets, truncated bodies).  Non-idempotent calls (send an
+SMS, create a campaign) are retried only when the failure proves the vendor did not act on the
+request: a 429, or a connection that never reached the server.  Waits are exponential with jitter;
+a server's ``Retry-After`` hint replaces the computed wait (capped).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_telephony.core.errors import RateLimitedError, TelephonyError, TransportError
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+INITIAL_WAIT = 0.5
+MAX_WAIT = 30.0
+#: longest Retry-After we honour; a longer hint is better served by an Airflow task retry
+MAX_RETRY_AFTER = 120.0
+
+
+def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
+    """Decide whether ``exc`` may be retried for a call of the given idempotency."""
+    if not isinstance(exc, TelephonyError) or not exc.retryable:
+        return False
+    if idempotent:
+        return True
+    if isinstance(exc, RateLimitedError):
+        return True
+    return isinstance(exc, TransportError) and not exc.request_sent
+
+
+class _WaitRetryAfter:
+    """Use the server's Retry-After when the error carries one, else exponential backoff + jitter."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        from tenacity import wait_exponential, wait_random
+
+        self._fallback = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, initial)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), MAX_RETRY_AFTER)
+        return float(self._fallback(state))
+
+
+def retry_kwargs(
+    max_retries: int,
+    *,
+    idempotent: bool,
+    logger: logging.Logger,
+    what: str,
+    initial_wait: float = INITIAL_WAIT,
+    max_wait: float = MAX_WAIT,
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` implementing the policy."""
+    from tenacity import retry_if_exception, stop_after_attempt
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        # exception text is already redacted by the hook that raised it
+        logger.warning(
+            "%s failed (attempt %d of %d): %s; retrying in %.1fs",
+            what,
+            state.attempt_number,
+            max_retries + 1,
+            exc,
+            wait,
+        )
+
+    return {
+        "retry": retry_if_exception(lambda exc: should_retry(exc, idempotent=idempotent)),
+        "wait": _WaitRetryAfter(initial_wait, max_wait),
+        "stop": stop_after_attempt(max_retries + 1),
+        "before_sleep": before_sleep,
+        "reraise": True,
+    }

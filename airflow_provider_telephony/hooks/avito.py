@@ -1,0 +1,390 @@
+"""Avito CallTracking hook: OAuth2 client_credentials, every endpoint, sync and async.
+
+Endpoints (``avito-calltracking.openapi.json``):
+
+* ``POST /token`` — client_credentials; the token is cached per process until shortly before it
+  expires and refreshed once when a request is rejected as unauthorised.
+* ``POST /calltracking/v1/getCalls/`` — calls in a window (≤ 3 months, ``limit`` ≤ 100, offset).
+* ``POST /calltracking/v1/getCallById/`` — one call.
+* ``GET /calltracking/v1/getRecordByCallId/?callId=`` — the recording (audio/mpeg); HTTP 425 with
+  code 1005 until it is ready.
+
+Errors arrive both as HTTP statuses and inside 200 bodies (``error.code`` ≠ 0); both map to
+:mod:`airflow_provider_telephony.core.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_provider_telephony.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    NotReadyError,
+    RateLimitedError,
+    RequestValidationError,
+    ServerError,
+    TelephonyError,
+    ValidationError,
+    VendorError,
+)
+from airflow_provider_telephony.core.exchange import ApiRequest, Exchange, Flow
+from airflow_provider_telephony.core.hookbase import TelephonyHook
+from airflow_provider_telephony.core.pagination import offset_pages
+from airflow_provider_telephony.core.redact import register_secret
+from airflow_provider_telephony.core.validation import build_request
+from airflow_provider_telephony.core.windows import Window
+from airflow_provider_telephony.models import avito as m
+
+if TYPE_CHECKING:
+    import httpx
+    from airflow.sdk import ObjectStoragePath
+
+log = logging.getLogger(__name__)
+
+GET_CALLS = "/calltracking/v1/getCalls/"
+GET_CALL_BY_ID = "/calltracking/v1/getCallById/"
+GET_RECORD = "/calltracking/v1/getRecordByCallId/"
+TOKEN = "/token"
+
+_BODY_ERRORS: dict[int, type[VendorError]] = {
+    m.CODE_EMPTY_REQUEST: ValidationError,
+    m.CODE_VALIDATION: ValidationError,
+    m.CODE_AUTH: AuthenticationError,
+    m.CODE_INTERNAL: ServerError,
+    m.CODE_NOT_FOUND: NotFoundError,
+    m.CODE_NOT_READY: NotReadyError,
+}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def body_error(error: m.AvitoError | None, what: str, status: int | None = None) -> VendorError | None:
+    """The exception for an in-body ``error`` object, or ``None`` when ``code`` is 0."""
+    if error is None or error.code == m.CODE_OK:
+        return None
+    cls = _BODY_ERRORS.get(error.code, VendorError)
+    return cls(
+        f"{what}: Avito error {error.code}: {error.message}", status_code=status, vendor_code=error.code
+    )
+
+
+def status_error(response: httpx.Response, what: str) -> VendorError | None:
+    """The exception for an HTTP error status (body codes win when the body carries one)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    detail = ""
+    code: int | None = None
+    try:
+        err = m.RecordError.model_validate_json(response.content).effective()
+        code, detail = err.code, err.message
+    except Exception:
+        detail = ""
+    message = f"{what}: HTTP {status}" + (f", Avito error {code}: {detail}" if code else "")
+    if status == 429:
+        return RateLimitedError(
+            message, retry_after=_retry_after(response), status_code=status, vendor_code=code
+        )
+    if status >= 500:
+        return ServerError(message, status_code=status, vendor_code=code)
+    if status in (401, 403) or code == m.CODE_AUTH:
+        return AuthenticationError(message, status_code=status, vendor_code=code)
+    if status == 425 or code == m.CODE_NOT_READY:
+        return NotReadyError(message, status_code=status, vendor_code=code)
+    if status == 404 or code == m.CODE_NOT_FOUND:
+        return NotFoundError(message, status_code=status, vendor_code=code)
+    return ValidationError(message, status_code=status, vendor_code=code)
+
+
+def check_page_size(page_size: Any) -> int:
+    """Refuse a page size the API would reject (``limit`` must be 1..100) before any request."""
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= m.MAX_PAGE_SIZE:
+        raise RequestValidationError(
+            "page_size", f"must be an integer from 1 to {m.MAX_PAGE_SIZE}", value=page_size
+        )
+    return page_size
+
+
+def _parse_json(model: type[Any], response: httpx.Response, what: str) -> Any:
+    try:
+        return model.model_validate_json(response.content)
+    except Exception as exc:
+        raise ServerError(
+            f"{what}: unreadable response ({type(exc).__name__})", status_code=response.status_code
+        ) from None
+
+
+class AvitoHook(TelephonyHook):
+    """Talks to Avito CallTracking.
+
+    Connection (type ``avito``): *login* = OAuth2 ``client_id``, *password* = ``client_secret``,
+    *host* = API base URL (default ``https://api.avito.ru``; a full URL such as
+    ``http://127.0.0.1:8123`` points it at the sandbox).
+
+    :param avito_conn_id: Airflow connection id.
+    """
+
+    conn_name_attr = "avito_conn_id"
+    default_conn_name = "avito_default"
+    conn_type = "avito"
+    hook_name = "Avito CallTracking"
+    default_base_url = "https://api.avito.ru"
+    #: the document's x-rate-limiter is 5 requests/second per endpoint; headers refine it
+    rate_limit_per_minute = 300.0
+
+    _tokens: ClassVar[dict[tuple[str, str], tuple[str, float]]] = {}
+    _tokens_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, avito_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(avito_conn_id, **kwargs)
+        self.avito_conn_id = avito_conn_id
+
+    # --- VendorApi ----------------------------------------------------------------------
+    def _token_key(self) -> tuple[str, str]:
+        return (self.settings.base_url, self.settings.login or "")
+
+    def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
+        """Bearer header from the cached token; fetch a new one when missing, expiring or rejected."""
+        key = self._token_key()
+        with self._tokens_lock:
+            cached = self._tokens.get(key)
+            if refresh:
+                self._tokens.pop(key, None)
+                cached = None
+        if cached and cached[1] > time.monotonic():
+            return {"Authorization": f"Bearer {cached[0]}"}
+        settings = self.settings
+        if not settings.login or not settings.password:
+            raise ConfigurationError(
+                f"connection {self.conn_id!r}: set login (client_id) and password (client_secret)"
+            )
+        request: ApiRequest[Any] = ApiRequest(
+            name="token",
+            method="POST",
+            path=TOKEN,
+            parse=lambda r: r,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": settings.login,
+                "client_secret": settings.password,
+            },
+            authenticated=False,
+        )
+        response = yield from exchange.send_flow(request)
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"Avito rejected the client credentials of connection {self.conn_id!r} "
+                f"(HTTP {response.status_code})",
+                status_code=response.status_code,
+                refreshable=False,
+            )
+        error = status_error(response, "token")
+        if error is not None:
+            raise error
+        token: m.TokenResponse = _parse_json(m.TokenResponse, response, "token")
+        register_secret(token.access_token, "avito_access_token")
+        ttl = max(float(token.expires_in), 0.0)
+        expires = time.monotonic() + ttl - min(60.0, ttl * 0.1)
+        with self._tokens_lock:
+            self._tokens[key] = (token.access_token, expires)
+        log.info("obtained an Avito access token for connection %r (valid %.0fs)", self.conn_id, ttl)
+        return {"Authorization": f"Bearer {token.access_token}"}
+
+    def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
+        return status_error(response, request.name)
+
+    # --- request definitions (shared by sync and async) ---------------------------------
+    @staticmethod
+    def _calls_request(body: m.GetCallsRequest) -> ApiRequest[list[m.AvitoCall]]:
+        def parse(response: httpx.Response) -> list[m.AvitoCall]:
+            page: m.GetCallsResponse = _parse_json(m.GetCallsResponse, response, "getCalls")
+            error = body_error(page.error, "getCalls", response.status_code)
+            if error is not None:
+                raise error
+            return page.calls or []
+
+        return ApiRequest(name="getCalls", method="POST", path=GET_CALLS, json=body.body(), parse=parse)
+
+    @staticmethod
+    def _call_request(call_id: int) -> ApiRequest[m.AvitoCall]:
+        if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id < 1:
+            raise RequestValidationError("call_id", "must be a positive integer", value=call_id)
+
+        def parse(response: httpx.Response) -> m.AvitoCall:
+            body: m.GetCallByIdResponse = _parse_json(m.GetCallByIdResponse, response, "getCallById")
+            error = body_error(body.error, "getCallById", response.status_code)
+            if error is not None:
+                raise error
+            if body.call is None:
+                raise NotFoundError(f"getCallById: call {call_id} not in the response")
+            return body.call
+
+        return ApiRequest(
+            name="getCallById", method="POST", path=GET_CALL_BY_ID, json={"callId": call_id}, parse=parse
+        )
+
+    @staticmethod
+    def _record_ready_request(call_id: int) -> ApiRequest[bool]:
+        # a 200 means ready; the body is not read (stream=True) and the connection is released
+        return ApiRequest(
+            name="getRecordByCallId",
+            method="GET",
+            path=GET_RECORD,
+            params={"callId": call_id},
+            stream=True,
+            parse=lambda response: True,
+        )
+
+    # --- calls --------------------------------------------------------------------------
+    def get_calls_page(
+        self,
+        date_time_from: datetime,
+        date_time_to: datetime,
+        *,
+        limit: int = m.MAX_PAGE_SIZE,
+        offset: int = 0,
+    ) -> list[m.AvitoCall]:
+        """One ``getCalls`` request, exactly as the API answers it (inclusive window, no filtering)."""
+        body = build_request(
+            m.GetCallsRequest,
+            date_time_from=date_time_from,
+            date_time_to=date_time_to,
+            limit=limit,
+            offset=offset,
+        )
+        return self.exchange.run(self._calls_request(body))
+
+    def iter_call_pages(
+        self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
+    ) -> Iterator[list[m.AvitoCall]]:
+        """Pages of calls with ``start <= callTime < end``, for a window of any length.
+
+        The window is split into chunks the API accepts (≤ 89 days, inside its 3-month limit) and
+        each chunk is paged with offset/limit until a short page.  The API's window is inclusive at
+        both ends; calls at exactly ``end`` are dropped here so consecutive windows never overlap.
+        """
+        window = Window.of(start, end, start_field="start", end_field="end")
+        check_page_size(page_size)
+        for chunk in window.split(m.MAX_WINDOW):
+
+            def fetch(offset: int, limit: int, chunk: Window = chunk) -> list[m.AvitoCall]:
+                body = m.GetCallsRequest(
+                    date_time_from=chunk.start, date_time_to=chunk.end, limit=limit, offset=offset
+                )
+                return self.exchange.run(self._calls_request(body))
+
+            for page in offset_pages(fetch, len, limit=page_size):
+                kept = [c for c in page if chunk.start <= c.call_time < chunk.end]
+                if kept:
+                    yield kept
+
+    def iter_calls(
+        self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
+    ) -> Iterator[m.AvitoCall]:
+        """Every call with ``start <= callTime < end`` (see :meth:`iter_call_pages`)."""
+        for page in self.iter_call_pages(start, end, page_size=page_size):
+            yield from page
+
+    def get_call(self, call_id: int) -> m.AvitoCall:
+        """One call by id; :class:`NotFoundError` when Avito does not know it."""
+        return self.exchange.run(self._call_request(call_id))
+
+    async def aget_call(self, call_id: int) -> m.AvitoCall:
+        exchange = await self.aexchange()
+        return await exchange.arun(self._call_request(call_id))
+
+    # --- recordings ---------------------------------------------------------------------
+    def recording_ready(self, call_id: int) -> bool:
+        """True when the recording can be downloaded, False while Avito answers 425 (code 1005).
+
+        Other errors (unknown call, no recording, auth) are raised.
+        """
+        try:
+            return self.exchange.run(self._record_ready_request(call_id))
+        except NotReadyError:
+            return False
+
+    async def arecording_ready(self, call_id: int) -> bool:
+        """Async twin of :meth:`recording_ready`, for triggers."""
+        exchange = await self.aexchange()
+        try:
+            return await exchange.arun(self._record_ready_request(call_id))
+        except NotReadyError:
+            return False
+
+    def download_recording(self, call_id: int, destination: str | ObjectStoragePath) -> int:
+        """Stream the recording to ``destination`` (published atomically); return its size in bytes.
+
+        Raises :class:`NotReadyError` while the recording is not ready and :class:`NotFoundError`
+        for an unknown call or a call without a recording.  A body cut off mid-way is retried.
+        """
+        from airflow_provider_telephony.core.storage import as_storage_path, atomic_output
+
+        target = as_storage_path(destination)
+
+        def parse(response: httpx.Response) -> int:
+            size = 0
+            with atomic_output(target) as fh:
+                for chunk in response.iter_bytes(64 * 1024):
+                    fh.write(chunk)
+                    size += len(chunk)
+            return size
+
+        request = ApiRequest(
+            name="getRecordByCallId",
+            method="GET",
+            path=GET_RECORD,
+            params={"callId": call_id},
+            stream=True,
+            parse=parse,
+        )
+        return self.exchange.run(request)
+
+    # --- connection test ----------------------------------------------------------------
+    def test_connection(self) -> tuple[bool, str]:
+        """Obtain a token and read one page of the last day's calls."""
+        try:
+            end = datetime.now(timezone.utc)
+            self.get_calls_page(end - timedelta(days=1), end, limit=1)
+        except TelephonyError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, "Connection successfully tested: token obtained and getCalls answered"
+
+
+def answered_call_ids(calls_path: str | ObjectStoragePath) -> list[int]:
+    """Ids of answered calls (talk time > 0) in an export written by ``AvitoCallsToStorageOperator``."""
+    from airflow_provider_telephony.core.storage import read_records
+
+    ids: list[int] = []
+    for record in read_records(calls_path):
+        if float(record.get("talkDuration") or 0) > 0:
+            ids.append(int(record["callId"]))
+    return ids
+
+
+def resolve_call_ids(call_ids: Any, calls_path: Any) -> list[int]:
+    """The call ids an operator or sensor works on: exactly one of ``call_ids`` / ``calls_path``."""
+    from airflow_provider_telephony.core.operator_utils import positive_ids
+
+    if (call_ids is None) == (calls_path in (None, "")):
+        raise RequestValidationError("call_ids", "give exactly one of call_ids or calls_path")
+    if calls_path not in (None, ""):
+        return answered_call_ids(calls_path)
+    return positive_ids(call_ids, "call_ids")

@@ -1,0 +1,154 @@
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+Connection forms are declared here (``conn-fields`` / ``ui-field-behaviour``) rather than
+through hook methods, so the Airflow UI renders them without importing any hook module.
+Every secret is marked ``"format": "password"`` so the form masks it; guidance for custom
+fields lives in their ``description`` because the UI shows placeholders for standard fields only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PKG = "airflow_provider_telephony"
+
+
+def _common_extra_fields() -> dict[str, Any]:
+    return {
+        "timeout": {
+            "label": "Timeout (seconds)",
+            "description": "Read/connect timeout for each HTTP request. Default 30.",
+            "schema": {"type": ["number", "null"], "default": 30},
+        },
+        "ca_bundle": {
+            "label": "CA bundle path",
+            "description": "Path to a PEM file with extra CA certificates (corporate TLS proxy). "
+            "Leave empty to use the system trust store.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "max_retries": {
+            "label": "Max retries",
+            "description": "How many times an idempotent request is retried on 429/5xx/timeouts. Default 5.",
+            "schema": {"type": ["integer", "null"], "default": 5},
+        },
+    }
+
+
+def _conn_type(
+    conn_type: str,
+    hook: str,
+    name: str,
+    fields: dict[str, Any],
+    hidden: list[str],
+    relabel: dict[str, str],
+    placeholders: dict[str, str],
+) -> dict[str, Any]:
+    return {
+        "hook-class-name": f"{_PKG}.hooks.{hook}",
+        "hook-name": name,
+        "connection-type": conn_type,
+        "conn-fields": {**fields, **_common_extra_fields()},
+        "ui-field-behaviour": {
+            "hidden-fields": hidden,
+            "relabeling": relabel,
+            "placeholders": placeholders,
+        },
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description Airflow expects (see ``provider_info.schema.json``)."""
+    integrations = ["Avito CallTracking", "AutoCall.kz", "Tele2 ATS CRM", "CallKeeper"]
+    return {
+        "package-name": "airflow-provider-telephony",
+        "name": "Telephony",
+        "description": "Avito CallTracking, AutoCall.kz, Tele2 corporate PBX CRM OpenAPI and CallKeeper "
+        "(ckct.ru) call tracking: hooks, operators, sensors and triggers.",
+        "versions": [__import__(_PKG).__version__],
+        "integrations": [{"integration-name": n, "tags": ["service"]} for n in integrations],
+        "hooks": [
+            {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.hooks.avito"]},
+            {"integration-name": "AutoCall.kz", "python-modules": [f"{_PKG}.hooks.autocall"]},
+            {"integration-name": "Tele2 ATS CRM", "python-modules": [f"{_PKG}.hooks.tele2"]},
+            {"integration-name": "CallKeeper", "python-modules": [f"{_PKG}.hooks.callkeeper"]},
+        ],
+        "operators": [
+            {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.operators.avito"]},
+        ],
+        "sensors": [
+            {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.sensors.avito"]},
+        ],
+        "triggers": [
+            {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.triggers.avito"]},
+        ],
+        "connection-types": [
+            _conn_type(
+                "avito",
+                "avito.AvitoHook",
+                "Avito CallTracking",
+                {},
+                hidden=["schema", "port"],
+                relabel={"host": "API base URL", "login": "Client ID", "password": "Client secret"},
+                placeholders={
+                    "host": "https://api.avito.ru (leave empty for the default)",
+                    "login": "OAuth2 client_id from the Avito Pro cabinet",
+                    "password": "OAuth2 client_secret",
+                },
+            ),
+            _conn_type(
+                "autocall",
+                "autocall.AutoCallHook",
+                "AutoCall.kz",
+                {},
+                hidden=["schema", "port", "login"],
+                relabel={"host": "API base URL", "password": "API key"},
+                placeholders={
+                    "host": "https://autocall.kz (leave empty for the default)",
+                    "password": "API key from the AutoCall.kz cabinet (sent as Bearer token)",
+                },
+            ),
+            _conn_type(
+                "tele2_ats",
+                "tele2.Tele2AtsHook",
+                "Tele2 ATS CRM OpenAPI",
+                {
+                    "access_token": {
+                        "label": "Access token",
+                        "description": "Initial access token from the PBX admin page. It rotates on every "
+                        "refresh; the newest pair is kept in the token store, not here.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "token_variable": {
+                        "label": "Token store variable",
+                        "description": "Airflow Variable that holds the rotating token pair. "
+                        "Default: telephony_tele2_tokens_<conn_id>.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                },
+                hidden=["schema", "port", "login"],
+                relabel={"host": "API base URL", "password": "Refresh token"},
+                placeholders={
+                    "host": "https://ats2.tele2.ru/crm/openapi (leave empty for the default)",
+                    "password": "Initial refresh token (valid 7 days)",
+                },
+            ),
+            _conn_type(
+                "callkeeper",
+                "callkeeper.CallKeeperHook",
+                "CallKeeper call tracking",
+                {
+                    "api_version": {
+                        "label": "API version",
+                        "description": "v3 (default) or v1.",
+                        "schema": {"type": ["string", "null"], "enum": ["v3", "v1", None], "default": "v3"},
+                    },
+                },
+                hidden=["schema", "port", "login"],
+                relabel={"host": "API base URL", "password": "API key"},
+                placeholders={
+                    "host": "https://ckct.ru (leave empty for the default)",
+                    "password": "16-character API key (it is placed in the URL and redacted from logs)",
+                },
+            ),
+        ],
+    }

@@ -1,0 +1,48 @@
+"""Settings shared by every vendor emulation of the sandbox.
+
+One frozen object is built by the CLI (``telephony-sandbox serve``) or by
+``run_sandbox(...)`` and handed to each vendor module's ``build_routes``.  Every
+random choice a vendor makes derives from ``seed`` so two servers started with
+the same settings serve byte-identical data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Knobs of the local emulator; defaults are what tests and the demo use."""
+
+    seed: int = 1
+    #: fault profile name or spec (see ``sandbox.faults``); ``None`` means no faults
+    faults: str | None = None
+    #: first day (UTC) of seeded data and how many days it spans
+    data_start: date = date(2026, 1, 1)
+    data_days: int = 365
+    #: average number of seeded calls per day, per vendor
+    calls_per_day: int = 30
+
+    # --- Avito CallTracking ---------------------------------------------------
+    avito_client_id: str = "sandbox-client-id"
+    avito_client_secret: str = "sandbox-client-secret"
+    #: lifetime of an issued access token in seconds; later requests get 401
+    avito_token_ttl: float = 3600.0
+    #: requests per minute per token before 429 (X-RateLimit-* headers report it)
+    avito_rate_limit: int = 1000
+    #: seconds after server start during which "late" recordings answer 425
+    recording_delay: float = 2.0
+
+    # --- CallKeeper -----------------------------------------------------------
+    #: the 16-character API key that CallKeeper expects inside the URL
+    callkeeper_api_key: str = "SANDBOXKEY000001"
+    #: calls per page for v1 (documented default 1000) and v3
+    callkeeper_v1_page_length: int = 1000
+    callkeeper_v3_page_length: int = 500
+    #: 16-character key of the role that grants access to another account's calls (v3 ``getByRole``
+    #: takes this key, as the v3 document says; ``get`` / ``getWithRole`` take ``callkeeper_api_key``)
+    callkeeper_role_api_key: str = "SANDBOXROLEKEY01"
+    #: the "current date" a v3 request without ``to`` ends with; ``None`` means today's UTC date
+    callkeeper_today: date | None = None

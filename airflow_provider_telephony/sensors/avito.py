@@ -1,0 +1,94 @@
+"""Sensor that waits until Avito call recordings can be downloaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator
+
+from airflow_provider_telephony.core.operator_utils import default_deferrable
+
+
+class AvitoRecordingSensor(BaseSensorOperator):
+    """Wait until the recordings of the given calls are ready (Avito answers 425 until then).
+
+    "Not ready yet" (HTTP 425, code 1005) keeps waiting; any other error — unknown call, a call
+    without a recording, rejected credentials — fails the task at once instead of waiting out the
+    timeout.  Works in ``poke`` and ``reschedule`` mode and, with ``deferrable=True`` (default from
+    ``[operators] default_deferrable``), frees the worker while :class:`AvitoRecordingTrigger` waits.
+
+    :param call_ids: calls to wait for (templated; e.g. an XCom list). Or:
+    :param calls_path: an export written by ``AvitoCallsToStorageOperator`` (templated): waits for
+        every *answered* call in it.
+    :param avito_conn_id: Airflow connection id.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+
+    Returns (XCom) the list of call ids whose recordings are ready.
+    """
+
+    template_fields: Sequence[str] = ("call_ids", "calls_path")
+    ui_color = "#b8e0d2"
+
+    def __init__(
+        self,
+        *,
+        call_ids: Any = None,
+        calls_path: str | None = None,
+        avito_conn_id: str = "avito_default",
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", 60.0)
+        super().__init__(**kwargs)
+        self.call_ids = call_ids
+        self.calls_path = calls_path
+        self.avito_conn_id = avito_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+
+    def _ids(self) -> list[int]:
+        from airflow_provider_telephony.hooks.avito import resolve_call_ids
+
+        return resolve_call_ids(self.call_ids, self.calls_path)
+
+    def _pending(self, ids: list[int]) -> list[int]:
+        from airflow_provider_telephony.hooks.avito import AvitoHook
+
+        with AvitoHook(self.avito_conn_id) as hook:
+            return [call_id for call_id in ids if not hook.recording_ready(call_id)]
+
+    def poke(self, context: Any) -> bool:
+        ids = self._ids()
+        pending = self._pending(ids)
+        self.log.info("%d of %d recordings ready", len(ids) - len(pending), len(ids))
+        return not pending
+
+    def execute(self, context: Any) -> list[int]:
+        ids = self._ids()
+        if not self.deferrable:
+            super().execute(context)
+            return ids
+        pending = self._pending(ids) if ids else []
+        if pending:
+            from airflow_provider_telephony.triggers.avito import AvitoRecordingTrigger
+
+            self.log.info("%d of %d recordings not ready yet; deferring", len(pending), len(ids))
+            self.defer(
+                trigger=AvitoRecordingTrigger(
+                    call_ids=pending, avito_conn_id=self.avito_conn_id, poke_interval=self.poke_interval
+                ),
+                method_name="execute_complete",
+                timeout=timedelta(seconds=self.timeout),
+            )
+        return ids
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> list[int]:
+        """Resume after the trigger fired: fail on its error, else return every waited-for id."""
+        if event.get("status") != "success":
+            from airflow.sdk.exceptions import AirflowException
+
+            raise AirflowException(
+                f"waiting for recordings failed: {event.get('error_type')}: {event.get('message')}"
+            )
+        return self._ids()

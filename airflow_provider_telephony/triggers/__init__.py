@@ -1,0 +1,1 @@
+"""Triggers (async, run by the triggerer): one module per vendor."""

@@ -1,0 +1,90 @@
+"""Daily Avito CallTracking pipeline: calls -> wait for recordings -> download -> summary.
+
+Every night, export the previous day's calls to a JSON Lines file, wait (in the triggerer, not a
+worker slot) until the recordings of the answered calls are ready, download them next to it, and
+log a summary.  Re-running a day overwrites its file and skips recordings already downloaded.
+
+Configuration (environment):
+* ``TELEPHONY_OUTPUT_ROOT`` — where files go, any ObjectStoragePath URL (``s3://bucket/telephony``,
+  ``file:///data/telephony``); default ``<system temp dir>/telephony-output``.
+* ``TELEPHONY_POKE_INTERVAL`` — seconds between recording checks (default 300).
+* connection ``avito_default`` (type ``avito``): client_id as login, client_secret as password.
+
+Try it without an Avito account: ``make demo``, or start ``telephony-sandbox serve`` and run
+``airflow dags test example_avito_calltracking 2026-06-15``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_telephony.operators.avito import (
+    AvitoCallsToStorageOperator,
+    AvitoDownloadRecordingsOperator,
+)
+from airflow_provider_telephony.sensors.avito import AvitoRecordingSensor
+
+try:
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 3.1
+    from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
+
+OUTPUT_ROOT = os.environ.get("TELEPHONY_OUTPUT_ROOT") or f"file://{tempfile.gettempdir()}/telephony-output"
+POKE_INTERVAL = float(os.environ.get("TELEPHONY_POKE_INTERVAL", "300"))
+DAY = "{{ data_interval_start | ds }}"
+CALLS_PATH = "{{ ti.xcom_pull(task_ids='export_calls')['path'] }}"
+
+with DAG(
+    dag_id="example_avito_calltracking",
+    description="Avito calls of each day to storage, with their recordings",
+    # a real one-day interval: a plain cron schedule has zero-length data intervals in Airflow 3
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["telephony", "avito", "example"],
+) as dag:
+    export_calls = AvitoCallsToStorageOperator(
+        task_id="export_calls",
+        output_path=f"{OUTPUT_ROOT}/avito/calls/{DAY}.jsonl",
+    )
+
+    wait_for_recordings = AvitoRecordingSensor(
+        task_id="wait_for_recordings",
+        calls_path=CALLS_PATH,
+        deferrable=True,
+        poke_interval=POKE_INTERVAL,
+        timeout=3 * 60 * 60,
+    )
+
+    download_recordings = AvitoDownloadRecordingsOperator(
+        task_id="download_recordings",
+        calls_path=CALLS_PATH,
+        destination=f"{OUTPUT_ROOT}/avito/recordings/{DAY}",
+    )
+
+    @task
+    def summary(export: dict[str, Any], download: dict[str, Any]) -> dict[str, Any]:
+        """One line a person can read, and the numbers for whoever looks at the XCom."""
+        result = {
+            "window": export["window"],
+            "calls_file": export["path"],
+            "calls": export["records"],
+            "answered": export["answered"],
+            "recordings_folder": download["destination"],
+            "recordings_downloaded": download["downloaded"],
+            "recordings_already_present": download["skipped_existing"],
+            "recordings_not_ready": len(download["not_ready"]),
+            "recordings_missing": len(download["missing"]),
+        }
+        print(f"avito summary: {result}")
+        return result
+
+    export_calls >> wait_for_recordings >> download_recordings
+    summary(export_calls.output, download_recordings.output)
