@@ -103,7 +103,7 @@ def get_provider_info() -> dict[str, Any]:
                 hidden=["schema", "port", "login"],
                 relabel={"host": "API base URL", "password": "API key"},
                 placeholders={
-                    "host": "https://autocall.kz (leave empty for the default)",
+                    "host": "https://autocall.kz/api/v1 (leave empty for the default)",
                     "password": "API key from the AutoCall.kz cabinet (sent as Bearer token)",
                 },
             ),

@@ -126,3 +126,38 @@ class TransportError(TelephonyError):
     def __init__(self, message: str, *, request_sent: bool = True, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.request_sent = request_sent
+
+
+def error_for_status(
+    status: int,
+    message: str,
+    *,
+    retry_after: float | None = None,
+    vendor_code: int | str | None = None,
+) -> VendorError | None:
+    """The error class an HTTP status stands for (``None`` below 400), shared by every vendor."""
+    if status < 400:
+        return None
+    kw: dict[str, Any] = {"status_code": status, "vendor_code": vendor_code}
+    if status == 429:
+        return RateLimitedError(message, retry_after=retry_after, **kw)
+    if status >= 500:
+        return ServerError(message, **kw)
+    if status in (401, 403):
+        return AuthenticationError(message, **kw)
+    if status == 404:
+        return NotFoundError(message, **kw)
+    if status == 425:
+        return NotReadyError(message, **kw)
+    return ValidationError(message, **kw)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (delta form); ``None`` when absent or an HTTP date."""
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None

@@ -1,9 +1,9 @@
 """Client-side rate limiting, shared by every hook that talks to the same connection in a process.
 
 A token bucket refilled at ``per_minute / 60`` tokens a second spreads requests instead of
-bursting into a vendor's per-minute quota.  Vendor headers (``X-RateLimit-Limit`` /
-``X-RateLimit-Remaining``) correct the bucket: when the server says fewer requests remain than we
-think, we believe the server; when it says none remain, the next request waits for a refill.
+bursting into a vendor's per-minute quota.  Vendor headers correct the bucket: a declared
+``X-RateLimit-Limit`` replaces the configured guess, and when ``X-RateLimit-Remaining`` says fewer
+requests remain than we think, we believe the server (none left: the next request waits).
 """
 
 from __future__ import annotations
@@ -52,9 +52,10 @@ class RateLimiter:
         limit = _header_number(headers, "x-ratelimit-limit")
         remaining = _header_number(headers, "x-ratelimit-remaining")
         with self._lock:
-            if limit and limit > 0 and limit < self.per_minute:
+            if limit and limit > 0 and limit != self.per_minute:
+                # the server's declared quota replaces our guess, in either direction
                 self.per_minute = limit
-                self.capacity = min(self.capacity, max(1.0, limit / 6))
+                self.capacity = max(1.0, limit / 6)
             if remaining is not None:
                 self._refill(time.monotonic())
                 self._tokens = min(self._tokens, remaining)
@@ -62,6 +63,8 @@ class RateLimiter:
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     value = headers.get(name)
+    if value is None:  # plain mappings are case-sensitive; httpx.Headers is not
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
     if value is None:
         return None
     try:

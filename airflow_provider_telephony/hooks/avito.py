@@ -27,12 +27,13 @@ from airflow_provider_telephony.core.errors import (
     ConfigurationError,
     NotFoundError,
     NotReadyError,
-    RateLimitedError,
     RequestValidationError,
     ServerError,
     TelephonyError,
     ValidationError,
     VendorError,
+    error_for_status,
+    retry_after_seconds,
 )
 from airflow_provider_telephony.core.exchange import ApiRequest, Exchange, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
@@ -63,16 +64,6 @@ _BODY_ERRORS: dict[int, type[VendorError]] = {
 }
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 def body_error(error: m.AvitoError | None, what: str, status: int | None = None) -> VendorError | None:
     """The exception for an in-body ``error`` object, or ``None`` when ``code`` is 0."""
     if error is None or error.code == m.CODE_OK:
@@ -96,19 +87,13 @@ def status_error(response: httpx.Response, what: str) -> VendorError | None:
     except Exception:
         detail = ""
     message = f"{what}: HTTP {status}" + (f", Avito error {code}: {detail}" if code else "")
-    if status == 429:
-        return RateLimitedError(
-            message, retry_after=_retry_after(response), status_code=status, vendor_code=code
-        )
-    if status >= 500:
-        return ServerError(message, status_code=status, vendor_code=code)
-    if status in (401, 403) or code == m.CODE_AUTH:
-        return AuthenticationError(message, status_code=status, vendor_code=code)
-    if status == 425 or code == m.CODE_NOT_READY:
-        return NotReadyError(message, status_code=status, vendor_code=code)
-    if status == 404 or code == m.CODE_NOT_FOUND:
-        return NotFoundError(message, status_code=status, vendor_code=code)
-    return ValidationError(message, status_code=status, vendor_code=code)
+    body_cls = _BODY_ERRORS.get(code or 0)
+    if body_cls is not None and status < 500 and status not in (401, 403, 429):
+        # a 4xx whose body names the problem (e.g. 400 with code 1005) follows the body code
+        return body_cls(message, status_code=status, vendor_code=code)
+    return error_for_status(
+        status, message, retry_after=retry_after_seconds(response.headers), vendor_code=code
+    )
 
 
 def check_page_size(page_size: Any) -> int:
@@ -147,7 +132,7 @@ class AvitoHook(TelephonyHook):
     #: the document's x-rate-limiter is 5 requests/second per endpoint; headers refine it
     rate_limit_per_minute = 300.0
 
-    _tokens: ClassVar[dict[tuple[str, str], tuple[str, float]]] = {}
+    _tokens: ClassVar[dict[tuple[str, str, str], tuple[str, float]]] = {}
     _tokens_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, avito_conn_id: str = default_conn_name, **kwargs: Any) -> None:
@@ -155,8 +140,12 @@ class AvitoHook(TelephonyHook):
         self.avito_conn_id = avito_conn_id
 
     # --- VendorApi ----------------------------------------------------------------------
-    def _token_key(self) -> tuple[str, str]:
-        return (self.settings.base_url, self.settings.login or "")
+    def _token_key(self) -> tuple[str, str, str]:
+        # the secret's digest is part of the key: a corrected secret must not reuse an old token
+        import hashlib
+
+        digest = hashlib.sha256((self.settings.password or "").encode()).hexdigest()
+        return (self.settings.base_url, self.settings.login or "", digest)
 
     def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
         """Bearer header from the cached token; fetch a new one when missing, expiring or rejected."""

@@ -243,6 +243,8 @@ class AvitoState:
     tokens: dict[str, float] = field(default_factory=dict)
     windows: dict[str, _RateWindow] = field(default_factory=dict)
     tokens_issued: int = 0
+    #: every token ever issued, so tests can prove none of them reached a log
+    issued_tokens: list[str] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     _world: AvitoWorld | None = None
     _call_json: list[bytes] | None = None
@@ -269,6 +271,7 @@ class AvitoState:
         token = secrets.token_urlsafe(32)
         self.tokens[token] = time.monotonic() + self.config.avito_token_ttl
         self.tokens_issued += 1
+        self.issued_tokens.append(token)
         return token
 
     def check_token(self, header: str | None) -> str | None:
@@ -495,7 +498,13 @@ async def _get_record(request: Request, state: AvitoState) -> Response:
 
 def _control_routes(state: AvitoState) -> list[BaseRoute]:
     async def stats(request: Request) -> Response:
-        return JSONResponse({"tokens_issued": state.tokens_issued, "requests": dict(state.requests)})
+        return JSONResponse(
+            {
+                "tokens_issued": state.tokens_issued,
+                "issued_tokens": list(state.issued_tokens),
+                "requests": dict(state.requests),
+            }
+        )
 
     async def revoke(request: Request) -> Response:
         revoked = len(state.tokens)

@@ -1,0 +1,172 @@
+"""Unit tests of the vendor-neutral core: windows, storage, retry policy, limiter, redaction."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pendulum
+import pytest
+from pydantic import BaseModel, Field
+
+from airflow_provider_telephony.core import storage
+from airflow_provider_telephony.core.errors import (
+    AuthenticationError,
+    RateLimitedError,
+    RequestValidationError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from airflow_provider_telephony.core.ratelimit import RateLimiter
+from airflow_provider_telephony.core.redact import RedactingFilter, mask_phone, redact_text, register_secret
+from airflow_provider_telephony.core.retry import should_retry
+from airflow_provider_telephony.core.transport import base_url_from
+from airflow_provider_telephony.core.windows import Window, window_from_context
+
+UTC = timezone.utc
+
+
+# --- windows -------------------------------------------------------------------------------
+def test_window_rejects_naive_end_before_start_and_empty() -> None:
+    with pytest.raises(RequestValidationError, match="window_start: must be time-zone aware"):
+        Window.of(datetime(2026, 1, 1), datetime(2026, 1, 2, tzinfo=UTC))
+    with pytest.raises(RequestValidationError, match="window_end: must not be before window_start"):
+        Window.of(datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(RequestValidationError, match="zero-length data intervals"):
+        Window.of(datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+
+
+def test_window_parses_iso_strings_and_pendulum() -> None:
+    w = Window.of("2026-06-14T00:00:00Z", pendulum.datetime(2026, 6, 15, 3, tz="Europe/Moscow"))
+    assert w.start == datetime(2026, 6, 14, tzinfo=UTC)
+    assert w.end == datetime(2026, 6, 15, tzinfo=UTC)
+    with pytest.raises(RequestValidationError, match="ISO-8601"):
+        Window.of("yesterday", "2026-06-15T00:00:00Z")
+
+
+def test_window_split_covers_exactly() -> None:
+    w = Window.of(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+    parts = list(w.split(timedelta(days=89)))
+    assert parts[0].start == w.start and parts[-1].end == w.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+    assert all(p.end - p.start <= timedelta(days=89) for p in parts)
+    assert len(parts) == 3
+
+
+def test_window_from_context_defaults_and_lookback() -> None:
+    day = datetime(2026, 6, 15, tzinfo=UTC)
+    ctx = {"data_interval_start": day, "data_interval_end": day}
+    with pytest.raises(RequestValidationError, match="lookback"):
+        window_from_context(ctx)
+    w = window_from_context(ctx, lookback=timedelta(days=1))
+    assert (w.start, w.end) == (day - timedelta(days=1), day)
+    w = window_from_context({"data_interval_start": day, "data_interval_end": day + timedelta(hours=1)})
+    assert w.end - w.start == timedelta(hours=1)
+    w = window_from_context(ctx, "2026-06-01T00:00:00+00:00", "2026-06-02T00:00:00+00:00")
+    assert w.start.day == 1
+
+
+# --- storage -------------------------------------------------------------------------------
+class Rec(BaseModel):
+    model_config = {"extra": "allow", "populate_by_name": True}
+    rec_id: int = Field(alias="recId")
+    when: datetime
+    score: float | None = None
+    tags: list[str] = []
+
+
+RECORDS = [
+    Rec(recId=i, when=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i), score=i / 2, tags=["a", str(i)])
+    for i in range(5)
+]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_writers_round_trip(tmp_path: Path, fmt: str) -> None:
+    path = storage.as_storage_path(tmp_path / f"out.{fmt}")
+    with storage.open_records(path, fmt, Rec) as writer:
+        writer.write(RECORDS[:2])
+        writer.write([])
+        writer.write(RECORDS[2:])
+    assert writer.stats.records == 5
+    assert writer.stats.bytes > 0
+    rows = list(storage.read_records(path))
+    assert [int(r["recId"]) for r in rows] == list(range(5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"out.{fmt}"]
+
+
+def test_jsonl_keeps_unknown_fields(tmp_path: Path) -> None:
+    rec = Rec.model_validate({"recId": 1, "when": "2026-01-01T00:00:00Z", "newField": {"x": 1}})
+    path = storage.as_storage_path(tmp_path / "x.jsonl")
+    with storage.open_records(path, "jsonl", Rec) as writer:
+        writer.write([rec])
+    assert next(storage.read_records(path))["newField"] == {"x": 1}
+
+
+def test_failed_export_publishes_nothing_and_keeps_previous(tmp_path: Path) -> None:
+    path = storage.as_storage_path(tmp_path / "out.jsonl")
+    path.write_bytes(b"previous complete file\n")
+    with pytest.raises(RuntimeError), storage.open_records(path, "jsonl", Rec) as writer:
+        writer.write(RECORDS)
+        raise RuntimeError("page 2 failed")
+    assert path.read_bytes() == b"previous complete file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(RequestValidationError, match="output_format: must be one of jsonl, csv, parquet"):
+        storage.check_format("xlsx")
+    assert storage.check_format("JSON") == "jsonl"
+
+
+# --- retry policy --------------------------------------------------------------------------
+def test_retry_decisions() -> None:
+    assert should_retry(ServerError("x"), idempotent=True)
+    assert not should_retry(ServerError("x"), idempotent=False)
+    assert should_retry(RateLimitedError("x"), idempotent=False)
+    assert should_retry(TransportError("x", request_sent=False), idempotent=False)
+    assert not should_retry(TransportError("x", request_sent=True), idempotent=False)
+    assert not should_retry(AuthenticationError("x"), idempotent=True)
+    assert not should_retry(ValidationError("x"), idempotent=True)
+    assert not should_retry(ValueError("x"), idempotent=True)
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    err = pickle.loads(pickle.dumps(RateLimitedError("slow down", retry_after=3, status_code=429)))
+    assert (str(err), err.retry_after, err.status_code) == ("slow down", 3, 429)
+
+
+# --- rate limiter --------------------------------------------------------------------------
+def test_limiter_spreads_requests_and_obeys_headers() -> None:
+    limiter = RateLimiter(60, burst=2)
+    assert limiter.reserve() == 0 and limiter.reserve() == 0
+    assert 0.9 < limiter.reserve() <= 1.0  # third request in the same instant waits ~1 s
+    limiter = RateLimiter(600)
+    limiter.observe({"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "0"})
+    assert limiter.per_minute == 30
+    assert limiter.reserve() > 1.5
+
+
+# --- redaction -----------------------------------------------------------------------------
+def test_redaction_of_registered_secrets_and_phones() -> None:
+    register_secret("SECRETKEY0000042")
+    assert "SECRETKEY0000042" not in redact_text("GET https://x/api/?json/v3/SECRETKEY0000042/call/get/0")
+    assert "***" in redact_text("call from +7 000 123-45-67", phones=True)
+    assert mask_phone("+70001234567") == "*********67"
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, "HTTP Request: %s", ("/SECRETKEY0000042/",), None
+    )
+    RedactingFilter().filter(record)
+    assert "SECRETKEY0000042" not in record.getMessage()
+
+
+def test_base_url_resolution() -> None:
+    assert base_url_from(None, None, "https://api.avito.ru/") == "https://api.avito.ru"
+    assert base_url_from("http://127.0.0.1:8123", None, "x") == "http://127.0.0.1:8123"
+    assert base_url_from("api.example.test", 8443, "x") == "https://api.example.test:8443"
+    assert base_url_from("https://proxy.test/avito/", None, "x") == "https://proxy.test/avito"
