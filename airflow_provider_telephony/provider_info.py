@@ -22,8 +22,8 @@ def _common_extra_fields() -> dict[str, Any]:
         },
         "ca_bundle": {
             "label": "CA bundle path",
-            "description": "Path to a PEM file with extra CA certificates (corporate TLS proxy). "
-            "Leave empty to use the system trust store.",
+            "description": "Path to a PEM file with extra CA certificates (corporate TLS proxy), trusted in "
+            "addition to the default bundle. Leave empty for the default.",
             "schema": {"type": ["string", "null"]},
         },
         "max_retries": {

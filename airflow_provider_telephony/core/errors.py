@@ -27,11 +27,14 @@ class TelephonyError(Exception):
         *,
         status_code: int | None = None,
         vendor_code: int | str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.vendor_code = vendor_code
+        #: the server's ``Retry-After`` hint in seconds (429, 503), used by the retry policy
+        self.retry_after = retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:
         # keep keyword-only attributes when pickled across processes (triggerer -> worker)
@@ -103,10 +106,6 @@ class RateLimitedError(VendorError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
-
 
 class ServerError(VendorError):
     """The vendor failed (5xx or its own "internal error" code). Safe to retry for idempotent calls."""
@@ -134,17 +133,22 @@ def error_for_status(
     *,
     retry_after: float | None = None,
     vendor_code: int | str | None = None,
+    auth_refreshable: bool = True,
 ) -> VendorError | None:
-    """The error class an HTTP status stands for (``None`` below 400), shared by every vendor."""
+    """The error class an HTTP status stands for (``None`` below 400), shared by every vendor.
+
+    ``auth_refreshable=False`` is for vendors with static keys, where re-sending a rejected request
+    with the same key cannot help.
+    """
     if status < 400:
         return None
-    kw: dict[str, Any] = {"status_code": status, "vendor_code": vendor_code}
+    kw: dict[str, Any] = {"status_code": status, "vendor_code": vendor_code, "retry_after": retry_after}
     if status == 429:
-        return RateLimitedError(message, retry_after=retry_after, **kw)
+        return RateLimitedError(message, **kw)
     if status >= 500:
         return ServerError(message, **kw)
     if status in (401, 403):
-        return AuthenticationError(message, **kw)
+        return AuthenticationError(message, refreshable=auth_refreshable, **kw)
     if status == 404:
         return NotFoundError(message, **kw)
     if status == 425:

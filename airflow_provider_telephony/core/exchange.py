@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from airflow_provider_telephony.core.errors import AuthenticationError, TelephonyError, TransportError
-from airflow_provider_telephony.core.ratelimit import RateLimiter
+from airflow_provider_telephony.core.ratelimit import RateLimiter, limiter_for
 from airflow_provider_telephony.core.redact import redact_url
 from airflow_provider_telephony.core.retry import retry_kwargs
 
@@ -96,10 +96,18 @@ def map_transport_error(exc: Exception, what: str) -> TransportError:
 class Exchange:
     """Sends :class:`ApiRequest` objects for one connection with one reused client per mode."""
 
-    def __init__(self, settings: ConnectionSettings, api: VendorApi, limiter: RateLimiter | None) -> None:
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        api: VendorApi,
+        *,
+        limiter_key: str | None = None,
+        rate_limit_per_minute: float = 300.0,
+    ) -> None:
         self.settings = settings
         self.api = api
-        self.limiter = limiter
+        self.limiter_key = limiter_key
+        self.rate_limit_per_minute = rate_limit_per_minute
         self._client: httpx.Client | None = None
         self._aclient: httpx.AsyncClient | None = None
 
@@ -117,19 +125,25 @@ class Exchange:
             headers=merged,
         )
 
-    def send_flow(self, req: ApiRequest[Any], *, authenticated: bool | None = None) -> Flow[httpx.Response]:
+    def limiter(self, endpoint: str) -> RateLimiter | None:
+        """The process-wide limiter of one endpoint of this connection (vendors limit per endpoint)."""
+        if self.limiter_key is None:
+            return None
+        return limiter_for(f"{self.limiter_key}:{endpoint}", self.rate_limit_per_minute)
+
+    def send_flow(self, req: ApiRequest[Any]) -> Flow[httpx.Response]:
         """Send once after the rate limiter allows it; return the response whatever its status."""
-        if self.limiter is not None:
-            wait = self.limiter.reserve()
+        limiter = self.limiter(req.name)
+        if limiter is not None:
+            wait = limiter.reserve()
             if wait > 0:
                 if wait >= 1.0:
                     log.info("rate limit: waiting %.1fs before %s", wait, req.name)
                 yield Sleep(wait)
-        auth = req.authenticated if authenticated is None else authenticated
-        headers = (yield from self.api.auth_headers(self, refresh=False)) if auth else {}
+        headers = (yield from self.api.auth_headers(self, refresh=False)) if req.authenticated else {}
         response = yield Send(self.build(req, headers), req.stream)
-        if self.limiter is not None:
-            self.limiter.observe(response.headers)
+        if limiter is not None:
+            limiter.observe(response.headers)
         return response  # type: ignore[no-any-return]
 
     def outcome(self, req: ApiRequest[T], response: httpx.Response) -> T:
@@ -205,10 +219,6 @@ class Exchange:
             with attempt:
                 return self._drive(self.attempt(req), req.name)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def run_flow(self, flow: Flow[T], what: str) -> T:
-        """Drive an arbitrary flow once, without retries (used for token requests and tests)."""
-        return self._drive(flow, what)
 
     # --- async driver -----------------------------------------------------------------------
     @property

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, TypeVar
 from airflow.sdk import BaseHook
 
 from airflow_provider_telephony.core.exchange import Exchange, Flow
-from airflow_provider_telephony.core.ratelimit import limiter_for
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.transport import ConnectionSettings
 
@@ -60,8 +59,12 @@ class TelephonyHook(BaseHook):
     @property
     def exchange(self) -> Exchange:
         if self._exchange is None:
-            key = f"{type(self).__name__}:{self.conn_id}"
-            self._exchange = Exchange(self.settings, self, limiter_for(key, self.rate_limit_per_minute))  # type: ignore[arg-type]
+            self._exchange = Exchange(
+                self.settings,
+                self,  # type: ignore[arg-type]
+                limiter_key=f"{type(self).__name__}:{self.conn_id}",
+                rate_limit_per_minute=self.rate_limit_per_minute,
+            )
         return self._exchange
 
     async def aexchange(self) -> Exchange:

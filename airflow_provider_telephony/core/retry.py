@@ -4,7 +4,8 @@ What retries: :class:`ServerError` (5xx / vendor internal errors), :class:`RateL
 and :class:`TransportError` (timeouts, resets, truncated bodies).  Non-idempotent calls (send an
 SMS, create a campaign) are retried only when the failure proves the vendor did not act on the
 request: a 429, or a connection that never reached the server.  Waits are exponential with jitter;
-a server's ``Retry-After`` hint replaces the computed wait (capped).
+a server's ``Retry-After`` hint (on a 429 or a 503) replaces the computed wait (capped); a 429
+without one backs off harder, because vendor quotas are per minute.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ INITIAL_WAIT = 0.5
 MAX_WAIT = 30.0
 #: longest Retry-After we honour; a longer hint is better served by an Airflow task retry
 MAX_RETRY_AFTER = 120.0
+#: first wait after a 429 that carries no Retry-After
+RATE_LIMIT_BASE_WAIT = 2.0
 
 
 def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
@@ -44,9 +47,13 @@ class _WaitRetryAfter:
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+        computed = float(self._fallback(state))
+        if isinstance(exc, TelephonyError) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), MAX_RETRY_AFTER)
-        return float(self._fallback(state))
+        if isinstance(exc, RateLimitedError):
+            # no hint: quotas are per minute, so back off harder (2, 4, 8, 16, 32 s) than for a 5xx
+            return max(computed, min(RATE_LIMIT_BASE_WAIT * 2 ** (state.attempt_number - 1), 60.0))
+        return computed
 
 
 def retry_kwargs(

@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 
 
 def status_error(request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
-    """Map an HTTP error status to the shared error classes; the message names the endpoint only."""
+    """Map an HTTP error status to the shared error classes; the message names the endpoint only.
+
+    These vendors authenticate with a static key, so an auth failure is final (no refresh-and-resend).
+    """
     return error_for_status(
         response.status_code,
         f"{request.name}: HTTP {response.status_code}",
         retry_after=retry_after_seconds(response.headers),
+        auth_refreshable=False,
     )
 
 

@@ -177,7 +177,9 @@ def arrow_schema(model: type[BaseModel]) -> Any:
 
 
 class ParquetWriter(RecordWriter):
-    """One row group per page; nested values stored as JSON text."""
+    """Typed columns; pages are buffered into row groups of ``ROW_GROUP`` rows (memory stays bounded)."""
+
+    ROW_GROUP = 50_000
 
     def __init__(self, fh: IO[bytes], model: type[BaseModel]) -> None:
         import pyarrow.parquet as pq
@@ -185,25 +187,33 @@ class ParquetWriter(RecordWriter):
         super().__init__(fh, model)
         self._schema = arrow_schema(model)
         self._writer = pq.ParquetWriter(fh, self._schema, compression="zstd")
+        self._columns: dict[str, list[Any]] = {name: [] for name in self._schema.names}
+        self._buffered = 0
 
     def write(self, records: Sequence[BaseModel]) -> None:
-        import pyarrow as pa
-
-        if not records:
-            return
         names = self._schema.names
-        rows = [r.model_dump(by_alias=True) for r in records]
-        columns: dict[str, list[Any]] = {name: [] for name in names}
-        for row in rows:
+        for record in records:
+            row = record.model_dump(by_alias=True)
             for name in names:
                 value = row.get(name)
                 if isinstance(value, list | dict):
                     value = json.dumps(value, ensure_ascii=False, default=str)
-                columns[name].append(value)
-        self._writer.write_table(pa.Table.from_pydict(columns, schema=self._schema))
+                self._columns[name].append(value)
+        self._buffered += len(records)
         self.stats.records += len(records)
+        if self._buffered >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buffered:
+            self._writer.write_table(pa.Table.from_pydict(self._columns, schema=self._schema))
+            self._columns = {name: [] for name in self._schema.names}
+            self._buffered = 0
 
     def close(self) -> None:
+        self._flush()
         self._writer.close()
 
 
@@ -235,12 +245,12 @@ def atomic_output(path: ObjectStoragePath) -> Iterator[IO[bytes]]:
 @contextmanager
 def open_records(path: ObjectStoragePath, fmt: str, model: type[BaseModel]) -> Iterator[RecordWriter]:
     """Stream pages of ``model`` records into ``path`` in ``fmt``, published atomically on success."""
-    writer_cls = _WRITERS[check_format(fmt)]
+    fmt = check_format(fmt)
     with atomic_output(path) as fh:
-        writer = writer_cls(fh, model)
+        writer = _WRITERS[fmt](fh, model)
         yield writer
         writer.close()
-    if fmt == "parquet":
+    if fmt == "parquet":  # compressed size is only known once the footer is written
         writer.stats.bytes = path.stat().st_size
 
 

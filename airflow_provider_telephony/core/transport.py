@@ -110,10 +110,15 @@ class ConnectionSettings:
         if self.ca_bundle:
             import ssl
 
+            import certifi
+
+            # the bundle *adds* to the default trust (certifi, as httpx uses) instead of replacing it
             try:
-                verify = ssl.create_default_context(cafile=self.ca_bundle)
+                context = ssl.create_default_context(cafile=certifi.where())
+                context.load_verify_locations(cafile=self.ca_bundle)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigurationError(f"ca_bundle {self.ca_bundle!r} cannot be loaded: {exc}") from None
+            verify = context
         install_log_filters("httpx", "httpcore", "tenacity")
         return {
             "base_url": self.base_url,

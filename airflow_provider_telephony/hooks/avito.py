@@ -96,6 +96,13 @@ def status_error(response: httpx.Response, what: str) -> VendorError | None:
     )
 
 
+def check_call_id(call_id: Any) -> int:
+    """Refuse a call id the API would reject (``callId`` minimum 1) before any request."""
+    if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id < 1:
+        raise RequestValidationError("call_id", "must be a positive integer", value=call_id)
+    return call_id
+
+
 def check_page_size(page_size: Any) -> int:
     """Refuse a page size the API would reject (``limit`` must be 1..100) before any request."""
     if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= m.MAX_PAGE_SIZE:
@@ -211,8 +218,7 @@ class AvitoHook(TelephonyHook):
 
     @staticmethod
     def _call_request(call_id: int) -> ApiRequest[m.AvitoCall]:
-        if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id < 1:
-            raise RequestValidationError("call_id", "must be a positive integer", value=call_id)
+        check_call_id(call_id)
 
         def parse(response: httpx.Response) -> m.AvitoCall:
             body: m.GetCallByIdResponse = _parse_json(m.GetCallByIdResponse, response, "getCallById")
@@ -229,6 +235,7 @@ class AvitoHook(TelephonyHook):
 
     @staticmethod
     def _record_ready_request(call_id: int) -> ApiRequest[bool]:
+        check_call_id(call_id)
         # a 200 means ready; the body is not read (stream=True) and the connection is released
         return ApiRequest(
             name="getRecordByCallId",
@@ -324,6 +331,7 @@ class AvitoHook(TelephonyHook):
         """
         from airflow_provider_telephony.core.storage import as_storage_path, atomic_output
 
+        check_call_id(call_id)
         target = as_storage_path(destination)
 
         def parse(response: httpx.Response) -> int:

@@ -8,8 +8,9 @@ Used by this project's tests and ``make demo``, and meant for DAG authors' own t
         assert result.ok, result.output
 
 The environment is a temporary ``AIRFLOW_HOME`` with a SQLite metadata DB (migrated once), no
-example DAGs, and the four connections (``avito_default``, ``callkeeper_default``, …) given as
-``AIRFLOW_CONN_*`` variables that point at the sandbox with its default credentials.
+example DAGs, and the connections of every vendor the sandbox emulates (``avito_default``,
+``callkeeper_default``) given as ``AIRFLOW_CONN_*`` variables that point at the sandbox with its
+default credentials.
 """
 
 from __future__ import annotations

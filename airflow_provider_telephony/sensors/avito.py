@@ -46,6 +46,7 @@ class AvitoRecordingSensor(BaseSensorOperator):
         self.calls_path = calls_path
         self.avito_conn_id = avito_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._ready_ids: set[int] = set()
 
     def _ids(self) -> list[int]:
         from airflow_provider_telephony.hooks.avito import resolve_call_ids
@@ -53,10 +54,15 @@ class AvitoRecordingSensor(BaseSensorOperator):
         return resolve_call_ids(self.call_ids, self.calls_path)
 
     def _pending(self, ids: list[int]) -> list[int]:
+        """Ids whose recordings are not ready; ready ones are remembered between pokes of one process."""
         from airflow_provider_telephony.hooks.avito import AvitoHook
 
+        ready = self._ready_ids
         with AvitoHook(self.avito_conn_id) as hook:
-            return [call_id for call_id in ids if not hook.recording_ready(call_id)]
+            for call_id in ids:
+                if call_id not in ready and hook.recording_ready(call_id):
+                    ready.add(call_id)
+        return [call_id for call_id in ids if call_id not in ready]
 
     def poke(self, context: Any) -> bool:
         ids = self._ids()

@@ -32,7 +32,7 @@ def _all_logs(home: Path) -> str:
 
 
 def test_example_avito_dag_exports_waits_and_downloads(airflow_home: Path, tmp_path: Path) -> None:
-    config = SandboxConfig(seed=11, recording_delay=6.0)
+    config = SandboxConfig(seed=11, recording_delay=15.0)
     world = AvitoWorld(config)
     expected = [c for c in world.calls_between(START, END) if c["callTime"] < "2026-06-15T00:00:00Z"]
     answered = [c["callId"] for c in expected if c["talkDuration"] > 0]

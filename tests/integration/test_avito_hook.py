@@ -226,7 +226,7 @@ def test_rate_limit_is_respected() -> None:
         start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
         with AvitoHook("avito_rl") as hook:
             ids = [c.call_id for c in hook.iter_calls(start, end, page_size=10)]
-            limiter = hook.exchange.limiter
+            limiter = hook.exchange.limiter("getCalls")
         assert ids == _expected_ids(world, start, end)
         stats = httpx.get(f"{url}/__sandbox__/avito/stats").json()
         # the client learnt the limit from X-RateLimit-* and slowed down instead of hammering 429s

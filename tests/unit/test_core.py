@@ -170,3 +170,20 @@ def test_base_url_resolution() -> None:
     assert base_url_from("http://127.0.0.1:8123", None, "x") == "http://127.0.0.1:8123"
     assert base_url_from("api.example.test", 8443, "x") == "https://api.example.test:8443"
     assert base_url_from("https://proxy.test/avito/", None, "x") == "https://proxy.test/avito"
+
+
+def test_waits_after_429_without_hint_cover_a_minute_window() -> None:
+    from types import SimpleNamespace
+
+    from airflow_provider_telephony.core.retry import _WaitRetryAfter
+
+    wait = _WaitRetryAfter(0.5, 30.0)
+
+    def state(exc: BaseException, attempt: int) -> object:
+        outcome = SimpleNamespace(exception=lambda: exc)
+        return SimpleNamespace(outcome=outcome, attempt_number=attempt)
+
+    limited = [wait(state(RateLimitedError("429"), n)) for n in range(1, 6)]  # type: ignore[arg-type]
+    assert limited[0] >= 2.0 and sum(limited) >= 60.0
+    assert wait(state(RateLimitedError("429", retry_after=7), 1)) == 7.0  # type: ignore[arg-type]
+    assert wait(state(ServerError("503"), 1)) < 2.0  # type: ignore[arg-type]
