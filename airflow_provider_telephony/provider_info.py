@@ -74,6 +74,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "operators": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.operators.avito"]},
+            {"integration-name": "CallKeeper", "python-modules": [f"{_PKG}.operators.callkeeper"]},
         ],
         "sensors": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.sensors.avito"]},
@@ -141,6 +142,12 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "API version",
                         "description": "v3 (default) or v1.",
                         "schema": {"type": ["string", "null"], "enum": ["v3", "v1", None], "default": "v3"},
+                    },
+                    "role_api_key": {
+                        "label": "Role API key",
+                        "description": "Only for v3 getByRole: the API key issued for the role (ask your "
+                        "CallKeeper manager), not the user's key. Leave empty otherwise.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
                     },
                 },
                 hidden=["schema", "port", "login"],

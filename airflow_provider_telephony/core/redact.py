@@ -94,8 +94,8 @@ _filter = RedactingFilter()
 
 
 def install_log_filters(*logger_names: str) -> None:
-    """Attach :class:`RedactingFilter` to the named loggers (idempotent)."""
-    for name in logger_names or ("httpx", "httpcore", "tenacity"):
+    """Attach :class:`RedactingFilter` to the named loggers (idempotent; children need their own)."""
+    for name in logger_names:
         logger = logging.getLogger(name)
         if _filter not in logger.filters:
             logger.addFilter(_filter)

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 5
 USER_AGENT = "airflow-provider-telephony"
+#: third-party loggers that may print URLs; filters are per logger, so children are listed too
+REDACTED_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "tenacity",
+)
 
 
 def _as_float(value: Any, name: str, default: float) -> float:
@@ -81,11 +91,12 @@ class ConnectionSettings:
     conn_id: str
     base_url: str
     login: str | None
-    password: str | None
+    #: secrets never appear in the repr (which may reach a log or a traceback)
+    password: str | None = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
     ca_bundle: str | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_connection(cls, conn: Any, *, default_base_url: str) -> ConnectionSettings:
@@ -119,7 +130,7 @@ class ConnectionSettings:
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigurationError(f"ca_bundle {self.ca_bundle!r} cannot be loaded: {exc}") from None
             verify = context
-        install_log_filters("httpx", "httpcore", "tenacity")
+        install_log_filters(*REDACTED_LOGGERS)
         return {
             "base_url": self.base_url,
             "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),

@@ -40,7 +40,7 @@ def sandbox_connections(url: str, config: SandboxConfig | None = None) -> dict[s
             "conn_type": "callkeeper",
             "host": url,
             "password": cfg.callkeeper_api_key,
-            "extra": {"api_version": "v3"},
+            "extra": {"api_version": "v3", "role_api_key": cfg.callkeeper_role_api_key},
         },
     }
     return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(value) for conn_id, value in conns.items()}

@@ -1,0 +1,414 @@
+"""Reading CallKeeper response bodies: v1 in json, xml, csv and plain, v3 json, and errors in any of them.
+
+The documents show only JSON.  v1 also promises ``xml``, ``csv`` and ``plain``; their layouts follow the
+same envelope (``inbound`` / ``info`` / ``payload``) and are read as the sandbox documents them
+(``airflow_provider_telephony.sandbox.callkeeper_formats``), tolerantly:
+
+* **xml** — any root element; its ``inbound`` and ``payload`` children are read, every child of
+  ``payload`` is one record whose child elements are its fields.  ``<item>`` children make a list,
+  ``null="true"`` is ``null``.
+* **csv** — a header line of field names, then one line per record (RFC 4180).  CSV cannot carry
+  ``inbound``, so a client pages until "Incorrect page is set".  An error is a one-column document with
+  the header ``error``.
+* **plain** — ``[inbound]``, ``[info]`` and ``[payload N]`` sections of ``key: value`` lines; dotted keys
+  nest.
+
+In the three text formats every value is text: an empty value is ``null`` (``[]`` for a list field) and
+list fields are joined with ``|``.  Values are converted by the record model's declared field types, so
+a record reads identically from all four formats.  Fields a model does not declare stay text.
+
+Whatever was requested, a body that starts with ``{`` is read as JSON and one that starts with ``<`` as
+XML: a server answers a wrong ``{format}`` segment in JSON.
+
+A body that cannot be read at all (cut short, not the format it claims) raises
+:class:`~airflow_provider_telephony.core.errors.ServerError`, which is retried; a readable body of the
+wrong shape raises :class:`~airflow_provider_telephony.core.errors.VendorError`, which is not.
+Neither message contains record values (they may be phone numbers).  A csv or plain body cut inside
+its very last value cannot be told from a complete one; cuts the transport sees (``Content-Length``,
+chunked encoding) are retried by the exchange before parsing.
+
+The module also classifies the documented in-body error texts (:func:`error_kind`) and names the URL
+segment each one is about (:data:`SEGMENTS`), in the documents' own ``{{segment}}`` notation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from airflow_provider_telephony.core.errors import ServerError, VendorError
+from airflow_provider_telephony.models import callkeeper as m
+
+LIST_SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class ParsedV1:
+    """A v1 body read into ``inbound`` (possibly carrying ``error``) and typed rows."""
+
+    inbound: m.Inbound
+    rows: list[Any]
+
+
+def _unreadable(what: str, fmt: str, exc: BaseException) -> ServerError:
+    return ServerError(f"{what}: unreadable {fmt} response ({type(exc).__name__})")
+
+
+def _shape_error(what: str, exc: PydanticValidationError) -> VendorError | ServerError:
+    """A pydantic failure: broken JSON is a retryable ServerError, a wrong shape a VendorError.
+
+    Only locations and rules are shown, never the rejected values.
+    """
+    errors = exc.errors(include_url=False, include_input=False)
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return ServerError(f"{what}: unreadable json response (invalid or cut-short JSON)")
+    first = errors[0]
+    loc = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return VendorError(
+        f"{what}: response does not have the documented shape: {loc}: {first.get('msg')}{more}"
+    )
+
+
+def first_byte(content: bytes) -> bytes:
+    """The first non-blank byte of a body (after a UTF-8 BOM), or ``b""`` for an empty body."""
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+
+
+# ----------------------------------------------------------------------------- json
+
+
+@cache
+def _v1_adapter(model: type[BaseModel]) -> Any:
+    return m.V1Response[model]  # type: ignore[valid-type]
+
+
+_V3_ROWS: TypeAdapter[list[m.V3Call]] = TypeAdapter(list[m.V3Call])
+
+
+@cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+@cache
+def _typed_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Vendor names of the declared fields that are not text (numbers, booleans, lists, objects)."""
+    return frozenset(
+        info.alias or name
+        for name, info in model.model_fields.items()
+        if str not in _union_args(info.annotation)
+    )
+
+
+def _blank_to_none(model: type[BaseModel], row: Any) -> Any:
+    if not isinstance(row, dict):
+        return row
+    typed = _typed_fields(model)
+    return {key: (None if value == "" and key in typed else value) for key, value in row.items()}
+
+
+def _envelope(body: Any) -> m.Inbound:
+    """``inbound`` of an envelope; a top-level ``error`` text (not documented) is read as ``inbound.error``."""
+    inbound: m.Inbound = body.inbound
+    extra = body.model_extra or {}
+    if inbound.error is None and isinstance(extra.get("error"), str):
+        inbound = inbound.model_copy(update={"error": extra["error"]})
+    return inbound
+
+
+def _second_chance(
+    content: bytes, model: type[BaseModel], what: str, exc: PydanticValidationError
+) -> tuple[list[Any], m.Inbound | None]:
+    """Re-read a page that failed validation, with ``""`` in a typed field taken as ``null``.
+
+    The documents promise ``0`` / ``[]`` for empty numbers and lists; a server that writes ``""``
+    instead should not stop an export.  This runs only after the fast, all-in-pydantic-core path
+    failed, so well-formed pages pay nothing for it.
+    """
+    if any(err.get("type") == "json_invalid" for err in exc.errors(include_url=False, include_input=False)):
+        raise _shape_error(what, exc) from None
+    data = json.loads(content)
+    try:
+        if isinstance(data, list):
+            return _list_adapter(model).validate_python([_blank_to_none(model, row) for row in data]), None
+        if isinstance(data, dict) and isinstance(data.get("payload") or [], list):
+            rows = [_blank_to_none(model, row) for row in data.get("payload") or []]
+            body = _v1_adapter(model).model_validate({**data, "payload": rows})
+            return list(body.payload or []), _envelope(body)
+    except PydanticValidationError as again:
+        raise _shape_error(what, again) from None
+    raise _shape_error(what, exc) from None
+
+
+def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
+    """A v1 JSON envelope, the whole page validated from its bytes in pydantic-core."""
+    try:
+        body = _v1_adapter(model).model_validate_json(content)
+    except PydanticValidationError as exc:
+        rows, inbound = _second_chance(content, model, what, exc)
+        return ParsedV1(inbound or m.Inbound(), rows)
+    return ParsedV1(_envelope(body), list(body.payload or []))
+
+
+def parse_v3(content: bytes, what: str) -> tuple[list[m.V3Call], m.Inbound | None]:
+    """A v3 body: a bare JSON array of calls (documented), or an envelope (errors; payload tolerated).
+
+    Returns the calls and, for an envelope, its ``inbound`` (which may carry ``error``).
+    """
+    head = first_byte(content)
+    try:
+        if head == b"[":
+            return _V3_ROWS.validate_json(content), None
+        if head == b"{":
+            body = m.V1Response[m.V3Call].model_validate_json(content)
+            return list(body.payload or []), _envelope(body)
+    except PydanticValidationError as exc:
+        return _second_chance(content, m.V3Call, what, exc)
+    if head == b"":
+        return [], None
+    raise ServerError(f"{what}: unreadable response (expected a JSON array of calls)")
+
+
+# ----------------------------------------------------------------------------- text formats
+
+
+@cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Vendor names of the model's fields whose type is a list."""
+    return frozenset(
+        info.alias or name
+        for name, info in model.model_fields.items()
+        if any(typing.get_origin(arg) is list or arg is list for arg in _union_args(info.annotation))
+    )
+
+
+def text_row(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
+    """Undo the text formats' value rules for one record: ``""`` -> ``None``, ``"a|b"`` -> list fields."""
+    lists = _list_fields(model)
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in lists:
+            if value is None or value == "":
+                value = []
+            elif isinstance(value, str):
+                value = value.split(LIST_SEPARATOR)
+        elif value == "":
+            value = None
+        out[key] = value
+    return out
+
+
+def _nest(flat: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}`` (plain format's dotted keys)."""
+    out: dict[str, Any] = {}
+    for key, value in flat:
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _rows(model: type[BaseModel], raw: list[dict[str, Any]], what: str) -> list[Any]:
+    try:
+        return [model.model_validate(text_row(model, row)) for row in raw]
+    except PydanticValidationError as exc:
+        raise _shape_error(what, exc) from None
+
+
+def _inbound(raw: dict[str, Any], what: str) -> m.Inbound:
+    try:
+        return m.Inbound.model_validate({k: (None if v == "" else v) for k, v in raw.items()})
+    except PydanticValidationError as exc:
+        raise _shape_error(what, exc) from None
+
+
+def _xml_value(element: Any) -> Any:
+    if element.get("null") == "true":
+        return None
+    children = list(element)
+    if children:
+        if all(child.tag == "item" for child in children):
+            return [_xml_value(child) for child in children]
+        return {child.tag: _xml_value(child) for child in children}
+    return element.text or ""
+
+
+def parse_v1_xml(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
+    """``<response><inbound/><info/><payload><call>...</call>...</payload></response>``."""
+    import xml.etree.ElementTree as ET  # expat >= 2.4.1 refuses entity expansion attacks
+
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as exc:
+        raise _unreadable(what, "xml", exc) from None
+    inbound_el = root.find("inbound")
+    inbound_raw = _xml_value(inbound_el) if inbound_el is not None else {}
+    inbound = _inbound(inbound_raw if isinstance(inbound_raw, dict) else {}, what)
+    payload_el = root.find("payload")
+    raw_rows: list[dict[str, Any]] = []
+    if payload_el is not None:
+        for record in payload_el:
+            raw_rows.append({field.tag: _xml_value(field) for field in record})
+    return ParsedV1(inbound, _rows(model, raw_rows, what))
+
+
+def parse_v1_csv(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
+    """Header line then records; a one-column ``error`` document is an error."""
+    try:
+        text = content.decode("utf-8-sig")
+        lines = [line for line in csv.reader(io.StringIO(text, newline="")) if line]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(what, "csv", exc) from None
+    if not lines:
+        return ParsedV1(m.Inbound(), [])
+    header = [name.strip() for name in lines[0]]
+    if header == ["error"]:
+        message = lines[1][0] if len(lines) > 1 and lines[1] else ""
+        return ParsedV1(m.Inbound(error=message), [])
+    raw_rows = []
+    for line in lines[1:]:
+        if len(line) != len(header):
+            # a record with the wrong number of cells: the body was cut short
+            raise ServerError(f"{what}: unreadable csv response (a record does not match the header)")
+        raw_rows.append(dict(zip(header, line, strict=True)))
+    return ParsedV1(m.Inbound(), _rows(model, raw_rows, what))
+
+
+def parse_v1_plain(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
+    """``[inbound]`` / ``[info]`` / ``[payload N]`` sections of ``key: value`` lines."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _unreadable(what, "plain", exc) from None
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            sections.append((stripped[1:-1].strip(), []))
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not sections:
+            raise ServerError(f"{what}: unreadable plain response (a line is not 'key: value')")
+        sections[-1][1].append((key.strip(), value[1:] if value.startswith(" ") else value))
+    inbound_raw: dict[str, Any] = {}
+    raw_rows: list[dict[str, Any]] = []
+    for title, pairs in sections:
+        if title == "inbound":
+            inbound_raw = _nest(pairs)
+        elif title == "payload" or title.startswith("payload "):
+            raw_rows.append(_nest(pairs))
+    return ParsedV1(_inbound(inbound_raw, what), _rows(model, raw_rows, what))
+
+
+def parse_v1(content: bytes, fmt: str, model: type[BaseModel], what: str) -> ParsedV1:
+    """Read a v1 body requested in ``fmt`` (sniffing JSON and XML bodies whatever was requested)."""
+    head = first_byte(content)
+    if head == b"{":
+        return parse_v1_json(content, model, what)
+    if head == b"<":
+        return parse_v1_xml(content, model, what)
+    if head == b"":
+        return ParsedV1(m.Inbound(), [])
+    if fmt == "csv":
+        return parse_v1_csv(content, model, what)
+    if fmt == "plain":
+        return parse_v1_plain(content, model, what)
+    raise ServerError(f"{what}: unreadable {fmt} response")
+
+
+def error_text(content: bytes) -> str | None:
+    """The ``inbound.error`` a body carries in any of the formats, or ``None`` (for non-200 answers)."""
+    head = first_byte(content)
+    try:
+        if head == b"{":
+            body = json.loads(content)
+            if not isinstance(body, dict):
+                return None
+            inbound = body.get("inbound")
+            error = inbound.get("error") if isinstance(inbound, dict) else None
+            error = error if error is not None else body.get("error")
+            return error if isinstance(error, str) else None
+        if head == b"<":
+            import xml.etree.ElementTree as ET
+
+            found = ET.fromstring(content).find("inbound/error")
+            return found.text or "" if found is not None else None
+        text = content.decode("utf-8-sig")
+    except (ValueError, SyntaxError):  # json and xml parse errors (ET.ParseError is a SyntaxError)
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) >= 2 and lines[0] == "error":
+        return next(csv.reader([lines[1]]))[0]
+    if len(lines) >= 2 and lines[0] == "[inbound]" and lines[1].startswith("error:"):
+        return lines[1].partition(":")[2].strip()
+    return None
+
+
+# ----------------------------------------------------------------------------- in-body errors
+
+#: documented error texts (lower-case prefixes, tolerant of punctuation) -> what they are about
+_ERROR_KINDS: tuple[tuple[str, str], ...] = (
+    ("no rows found", "no_rows"),
+    ("type to return is not available", "format"),
+    ("it is wrong api version", "version"),
+    ("user is not recogni", "key"),
+    ("entity does not exist", "entity"),
+    ("method does not exist", "method"),
+    ("incorrect page", "page"),
+    ("start date", "from"),
+    ("end date", "to"),
+)
+#: the URL segment (as each document names it) and our argument behind each kind of error
+SEGMENTS: dict[str, dict[str, tuple[str, str]]] = {
+    "v3": {
+        "format": ("{{format}}", "response_format"),
+        "version": ("{{version}}", "api_version"),
+        "entity": ("{{entity}}", "entity"),
+        "method": ("{{method}}", "method"),
+        "page": ("{{pages}}", "page"),
+        "from": ("{{from}}", "date_from"),
+        "to": ("{{to}}", "date_to"),
+    },
+    "v1": {
+        "format": ("{{format}}", "response_format"),
+        "version": ("{{version}}", "api_version"),
+        "entity": ("{{entity}}", "entity"),
+        "method": ("{{method}}", "method"),
+        "page": ("{{page}}", "page"),
+        "from": ("{{time_start}}", "time_start"),
+        "to": ("{{time_end}}", "time_end"),
+    },
+}
+
+
+def error_kind(message: str) -> str | None:
+    """Which documented error ``message`` is (``no_rows``, ``key``, ``page``, ``from`` ...), or ``None``."""
+    text = message.strip().lower()
+    for prefix, kind in _ERROR_KINDS:
+        if text.startswith(prefix):
+            return kind
+    return None
