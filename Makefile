@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lint: setup
-	$(VENV)/bin/ruff check airflow_provider_telephony tests example_dags bench
-	$(VENV)/bin/ruff format --check airflow_provider_telephony tests example_dags bench
+	$(VENV)/bin/ruff check airflow_provider_telephony tests example_dags bench scripts
+	$(VENV)/bin/ruff format --check airflow_provider_telephony tests example_dags bench scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
 
 pytest: setup
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -29,7 +30,7 @@ pytest: setup
 test: lint pytest
 
 demo: setup
-	$(PY) -m airflow_provider_telephony.demo
+	$(PY) scripts/demo.py
 
 bench: setup
 	$(PY) -m bench
