@@ -97,7 +97,8 @@ class JsonLinesWriter(RecordWriter):
     def write(self, records: Sequence[BaseModel]) -> None:
         if not records:
             return
-        chunk = b"\n".join(r.__pydantic_serializer__.to_json(r, by_alias=True) for r in records) + b"\n"
+        to_json = self.model.__pydantic_serializer__.to_json
+        chunk = b"\n".join([to_json(r, by_alias=True) for r in records]) + b"\n"
         self.fh.write(chunk)
         self.stats.records += len(records)
         self.stats.bytes += len(chunk)

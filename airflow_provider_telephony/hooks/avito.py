@@ -112,6 +112,21 @@ def check_page_size(page_size: Any) -> int:
     return page_size
 
 
+def _within(page: list[m.AvitoCall], window: Window) -> list[m.AvitoCall]:
+    """Calls of ``page`` with ``window.start <= callTime < window.end``.
+
+    pydantic-core gives every datetime of a page one shared tzinfo; comparing against bounds in that
+    same tzinfo avoids two ``utcoffset()`` calls per comparison (the filter was ~10% of an export).
+    """
+    if not page:
+        return page
+    tz = page[0].call_time.tzinfo
+    lo, hi = window.start.astimezone(tz), window.end.astimezone(tz)
+    if all(c.call_time.tzinfo is tz for c in page):
+        return [c for c in page if lo <= c.call_time < hi]
+    return [c for c in page if window.start <= c.call_time < window.end]
+
+
 def _parse_json(model: type[Any], response: httpx.Response, what: str) -> Any:
     try:
         return model.model_validate_json(response.content)
@@ -285,7 +300,7 @@ class AvitoHook(TelephonyHook):
                 return self.exchange.run(self._calls_request(body))
 
             for page in offset_pages(fetch, len, limit=page_size):
-                kept = [c for c in page if chunk.start <= c.call_time < chunk.end]
+                kept = _within(page, chunk)
                 if kept:
                     yield kept
 
