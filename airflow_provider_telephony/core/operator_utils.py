@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.errors import RequestValidationError
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+    from pydantic import BaseModel
+
+    from airflow_provider_telephony.core.storage import WriteStats
 
 
 def default_deferrable() -> bool:
@@ -72,3 +78,28 @@ class Progress:
             bytes_written / 1024,
             elapsed,
         )
+
+
+def export_pages(
+    pages: Iterable[Sequence[BaseModel]],
+    path: ObjectStoragePath,
+    fmt: str,
+    model: type[BaseModel],
+    *,
+    log: logging.Logger | Any,
+    what: str,
+) -> WriteStats:
+    """Stream ``pages`` into ``path`` (published atomically), logging progress; return what was written.
+
+    Every export operator ends in this loop; the pages iterator is lazy, so a failing page leaves
+    nothing published and memory holds one page at a time.
+    """
+    from airflow_provider_telephony.core.storage import open_records
+
+    progress = Progress(log, what)
+    with open_records(path, fmt, model) as writer:
+        for page in pages:
+            writer.write(page)
+            progress.page(len(page), writer.stats.bytes)
+    progress.done(writer.stats.bytes)
+    return writer.stats

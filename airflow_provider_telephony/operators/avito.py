@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_telephony.core.operator_utils import Progress
+from airflow_provider_telephony.core.operator_utils import Progress, export_pages
 
 
 class AvitoCallsToStorageOperator(BaseOperator):
@@ -59,7 +59,7 @@ class AvitoCallsToStorageOperator(BaseOperator):
         self.avito_conn_id = avito_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.storage import as_storage_path, check_format, open_records
+        from airflow_provider_telephony.core.storage import as_storage_path, check_format
         from airflow_provider_telephony.core.windows import window_from_context
         from airflow_provider_telephony.hooks.avito import AvitoHook
         from airflow_provider_telephony.models.avito import AvitoCall
@@ -71,19 +71,22 @@ class AvitoCallsToStorageOperator(BaseOperator):
         self.log.info("exporting Avito calls %s .. %s to %s (%s)", window.start, window.end, path, fmt)
 
         answered = 0
-        progress = Progress(self.log, "getCalls")
-        with AvitoHook(self.avito_conn_id) as hook, open_records(path, fmt, AvitoCall) as writer:
-            for page in hook.iter_call_pages(window.start, window.end, page_size=self.page_size):
-                writer.write(page)
+
+        def counted(pages: Iterator[list[AvitoCall]]) -> Iterator[list[AvitoCall]]:
+            nonlocal answered
+            for page in pages:
                 answered += sum(1 for call in page if call.talk_duration > 0)
-                progress.page(len(page), writer.stats.bytes)
-        progress.done(writer.stats.bytes)
+                yield page
+
+        with AvitoHook(self.avito_conn_id) as hook:
+            pages = hook.iter_call_pages(window.start, window.end, page_size=self.page_size)
+            stats = export_pages(counted(pages), path, fmt, AvitoCall, log=self.log, what="getCalls")
         return {
             "path": str(path),
             "format": fmt,
-            "records": writer.stats.records,
+            "records": stats.records,
             "answered": answered,
-            "bytes": writer.stats.bytes,
+            "bytes": stats.bytes,
             "window": window.as_dict(),
         }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_telephony.core.operator_utils import Progress
+from airflow_provider_telephony.core.operator_utils import export_pages
 
 
 class CallKeeperCallsToStorageOperator(BaseOperator):
@@ -77,7 +77,7 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
         self.callkeeper_conn_id = callkeeper_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.storage import as_storage_path, check_format, open_records
+        from airflow_provider_telephony.core.storage import as_storage_path, check_format
         from airflow_provider_telephony.core.windows import window_from_context
         from airflow_provider_telephony.hooks.callkeeper import CallKeeperHook
 
@@ -104,17 +104,12 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
                 path,
                 fmt,
             )
-            progress = Progress(self.log, what)
-            with open_records(path, fmt, hook.call_model(version)) as writer:
-                for page in pages:
-                    writer.write(page)
-                    progress.page(len(page), writer.stats.bytes)
-        progress.done(writer.stats.bytes)
+            stats = export_pages(pages, path, fmt, hook.call_model(version), log=self.log, what=what)
         return {
             "path": str(path),
             "format": fmt,
-            "records": writer.stats.records,
-            "bytes": writer.stats.bytes,
+            "records": stats.records,
+            "bytes": stats.bytes,
             "window": window.as_dict(),
             "api_version": version,
             "method": self.method,
