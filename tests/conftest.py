@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,22 @@ def sandbox_url(sandbox_config: SandboxConfig) -> Iterator[str]:
 def conn_env(conn_id: str, **fields: object) -> tuple[str, str]:
     """An ``AIRFLOW_CONN_<ID>`` variable (JSON form) for a connection."""
     return f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields)
+
+
+@contextmanager
+def avito_sandbox(config: SandboxConfig, conn_id: str = "avito_default") -> Iterator[str]:
+    """A dedicated sandbox with its own settings, and ``conn_id`` pointing at it; yields the URL."""
+    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
+        mp.setenv(
+            *conn_env(
+                conn_id,
+                conn_type="avito",
+                host=url,
+                login=config.avito_client_id,
+                password=config.avito_client_secret,
+            )
+        )
+        yield url
 
 
 @pytest.fixture

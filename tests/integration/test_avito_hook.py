@@ -12,9 +12,9 @@ import pytest
 
 from airflow_provider_telephony.core.errors import AuthenticationError, NotFoundError, NotReadyError
 from airflow_provider_telephony.hooks.avito import AvitoHook
-from airflow_provider_telephony.sandbox import SandboxConfig, run_sandbox
+from airflow_provider_telephony.sandbox import SandboxConfig
 from airflow_provider_telephony.sandbox.avito import AvitoWorld
-from tests.conftest import conn_env
+from tests.conftest import avito_sandbox, conn_env
 
 UTC = timezone.utc
 
@@ -82,16 +82,7 @@ def test_rejected_token_is_refreshed_once(avito_conn: str, sandbox_url: str) -> 
 
 
 def test_token_expiry_leads_to_a_new_token() -> None:
-    with run_sandbox(SandboxConfig(seed=3, avito_token_ttl=1.0)) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_ttl",
-                conn_type="avito",
-                host=url,
-                login="sandbox-client-id",
-                password="sandbox-client-secret",
-            )
-        )
+    with avito_sandbox(SandboxConfig(seed=3, avito_token_ttl=1.0), "avito_ttl") as url:
         with AvitoHook("avito_ttl") as hook:
             hook.get_calls_page(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 2, 2, tzinfo=UTC))
             import time
@@ -155,27 +146,17 @@ def test_late_recording_is_not_ready_then_ready(tmp_path: Path) -> None:
     late = next(
         c["callId"] for c in world.calls[:2000] if c["talkDuration"] > 0 and world.is_late(c["callId"])
     )
-    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_late",
-                conn_type="avito",
-                host=url,
-                login=config.avito_client_id,
-                password=config.avito_client_secret,
-            )
-        )
-        with AvitoHook("avito_late") as hook:
-            assert hook.recording_ready(late) is False
-            with pytest.raises(NotReadyError):
-                hook.download_recording(late, tmp_path / "late.mp3")
-            assert not (tmp_path / "late.mp3").exists()
-            assert asyncio.run(hook.arecording_ready(late)) is False
-            import time
-
-            time.sleep(2.2)
-            assert hook.recording_ready(late) is True
+    with avito_sandbox(config, "avito_late"), AvitoHook("avito_late") as hook:
+        assert hook.recording_ready(late) is False
+        with pytest.raises(NotReadyError):
             hook.download_recording(late, tmp_path / "late.mp3")
+        assert not (tmp_path / "late.mp3").exists()
+        assert asyncio.run(hook.arecording_ready(late)) is False
+        import time
+
+        time.sleep(2.2)
+        assert hook.recording_ready(late) is True
+        hook.download_recording(late, tmp_path / "late.mp3")
     assert (tmp_path / "late.mp3").read_bytes() == world.recording_bytes(late)
 
 
@@ -212,16 +193,7 @@ def test_truncated_recording_is_retried_and_never_published_half(
 
 def test_rate_limit_is_respected() -> None:
     config = SandboxConfig(seed=2, avito_rate_limit=12)
-    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_rl",
-                conn_type="avito",
-                host=url,
-                login=config.avito_client_id,
-                password=config.avito_client_secret,
-            )
-        )
+    with avito_sandbox(config, "avito_rl") as url:
         world = AvitoWorld(config)
         start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
         with AvitoHook("avito_rl") as hook:

@@ -15,11 +15,11 @@ from airflow_provider_telephony.operators.avito import (
     AvitoCallsToStorageOperator,
     AvitoDownloadRecordingsOperator,
 )
-from airflow_provider_telephony.sandbox import SandboxConfig, run_sandbox
+from airflow_provider_telephony.sandbox import SandboxConfig
 from airflow_provider_telephony.sandbox.avito import AvitoWorld
 from airflow_provider_telephony.sensors.avito import AvitoRecordingSensor
 from airflow_provider_telephony.triggers.avito import AvitoRecordingTrigger
-from tests.conftest import conn_env
+from tests.conftest import avito_sandbox
 
 UTC = timezone.utc
 START, END = datetime(2026, 6, 14, tzinfo=UTC), datetime(2026, 6, 15, tzinfo=UTC)
@@ -97,16 +97,7 @@ def _late_setup() -> tuple[SandboxConfig, list[int]]:
 @pytest.mark.parametrize("mode", ["poke", "reschedule"])
 def test_sensor_pokes_until_ready(mode: str) -> None:
     config, late = _late_setup()
-    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_default",
-                conn_type="avito",
-                host=url,
-                login=config.avito_client_id,
-                password=config.avito_client_secret,
-            )
-        )
+    with avito_sandbox(config, "avito_default"):
         sensor = AvitoRecordingSensor(task_id="wait", call_ids=late, mode=mode, deferrable=False)
         assert sensor.poke({}) is False
         import time
@@ -117,16 +108,7 @@ def test_sensor_pokes_until_ready(mode: str) -> None:
 
 def test_trigger_fires_success_after_not_ready() -> None:
     config, late = _late_setup()
-    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_default",
-                conn_type="avito",
-                host=url,
-                login=config.avito_client_id,
-                password=config.avito_client_secret,
-            )
-        )
+    with avito_sandbox(config, "avito_default"):
         trigger = AvitoRecordingTrigger(call_ids=late, poke_interval=0.5)
         classpath, kwargs = trigger.serialize()
         assert classpath == "airflow_provider_telephony.triggers.avito.AvitoRecordingTrigger"
@@ -162,16 +144,7 @@ def test_deferrable_sensor_defers_with_pending_ids_only() -> None:
     from airflow.sdk.exceptions import TaskDeferred
 
     config, late = _late_setup()
-    with run_sandbox(config) as url, pytest.MonkeyPatch.context() as mp:
-        mp.setenv(
-            *conn_env(
-                "avito_default",
-                conn_type="avito",
-                host=url,
-                login=config.avito_client_id,
-                password=config.avito_client_secret,
-            )
-        )
+    with avito_sandbox(config, "avito_default"):
         sensor = AvitoRecordingSensor(
             task_id="wait", call_ids=late, deferrable=True, poke_interval=5, timeout=600
         )
