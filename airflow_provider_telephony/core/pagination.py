@@ -19,19 +19,19 @@ def offset_pages(
     limit: int,
     start: int = 0,
 ) -> Iterator[P]:
-    """Offset/limit paging: request ``limit`` items from growing offsets until a short page.
+    """Offset/limit paging: request ``limit`` items from growing offsets until an empty page.
 
-    A page with fewer than ``limit`` items is the last one; an empty page ends paging too (a server
-    whose last page is exactly full costs one extra, empty request).
+    A short page does *not* end paging: a server may cap a page below the requested ``limit``
+    (documents promise a maximum, never full pages), and stopping early would lose data silently.
+    The price is one extra, empty request per window.
     """
     offset = start
     while True:
         page = fetch(offset, limit)
         count = size_of(page)
-        if count:
-            yield page
-        if count < limit:
+        if not count:
             return
+        yield page
         offset += count
 
 

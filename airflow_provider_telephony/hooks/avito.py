@@ -286,7 +286,8 @@ class AvitoHook(TelephonyHook):
         """Pages of calls with ``start <= callTime < end``, for a window of any length.
 
         The window is split into chunks the API accepts (≤ 89 days, inside its 3-month limit) and
-        each chunk is paged with offset/limit until a short page.  The API's window is inclusive at
+        each chunk is paged with offset/limit until an empty page (a server may return fewer than
+        ``limit`` calls per page, so a short page is not taken as the last).  The API's window is inclusive at
         both ends; calls at exactly ``end`` are dropped here so consecutive windows never overlap.
         """
         window = Window.of(start, end, start_field="start", end_field="end")
@@ -320,23 +321,35 @@ class AvitoHook(TelephonyHook):
         return await exchange.arun(self._call_request(call_id))
 
     # --- recordings ---------------------------------------------------------------------
-    def recording_ready(self, call_id: int) -> bool:
+    def recording_ready(self, call_id: int, *, missing_ok: bool = False) -> bool:
         """True when the recording can be downloaded, False while Avito answers 425 (code 1005).
 
-        Other errors (unknown call, no recording, auth) are raised.
+        A call without a recording (404, code 1004 — e.g. older than the 3 months Avito keeps them)
+        raises :class:`NotFoundError`, or counts as settled (True, nothing to wait for) with
+        ``missing_ok``.  Other errors (auth, validation, server) are raised.
         """
         try:
             return self.exchange.run(self._record_ready_request(call_id))
         except NotReadyError:
             return False
+        except NotFoundError:
+            if not missing_ok:
+                raise
+            log.warning("call %s has no recording (404); not waiting for it", call_id)
+            return True
 
-    async def arecording_ready(self, call_id: int) -> bool:
+    async def arecording_ready(self, call_id: int, *, missing_ok: bool = False) -> bool:
         """Async twin of :meth:`recording_ready`, for triggers."""
         exchange = await self.aexchange()
         try:
             return await exchange.arun(self._record_ready_request(call_id))
         except NotReadyError:
             return False
+        except NotFoundError:
+            if not missing_ok:
+                raise
+            log.warning("call %s has no recording (404); not waiting for it", call_id)
+            return True
 
     def download_recording(self, call_id: int, destination: str | ObjectStoragePath) -> int:
         """Stream the recording to ``destination`` (published atomically); return its size in bytes.

@@ -16,12 +16,14 @@ class AvitoRecordingSensor(BaseSensorOperator):
 
     "Not ready yet" (HTTP 425, code 1005) keeps waiting; any other error — unknown call, a call
     without a recording, rejected credentials — fails the task at once instead of waiting out the
-    timeout.  Works in ``poke`` and ``reschedule`` mode and, with ``deferrable=True`` (default from
+    timeout.  With ``fail_on_missing=False`` a call without a recording (404, code 1004, which the
+    API also answers for recordings older than its 3-month retention) is not waited for instead.  Works in ``poke`` and ``reschedule`` mode and, with ``deferrable=True`` (default from
     ``[operators] default_deferrable``), frees the worker while :class:`AvitoRecordingTrigger` waits.
 
     :param call_ids: calls to wait for (templated; e.g. an XCom list). Or:
     :param calls_path: an export written by ``AvitoCallsToStorageOperator`` (templated): waits for
         every *answered* call in it.
+    :param fail_on_missing: fail when a call has no recording (default), or skip it.
     :param avito_conn_id: Airflow connection id.
     :param deferrable: wait in the triggerer instead of a worker slot.
 
@@ -36,6 +38,7 @@ class AvitoRecordingSensor(BaseSensorOperator):
         *,
         call_ids: Any = None,
         calls_path: str | None = None,
+        fail_on_missing: bool = True,
         avito_conn_id: str = "avito_default",
         deferrable: bool | None = None,
         **kwargs: Any,
@@ -44,6 +47,7 @@ class AvitoRecordingSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.call_ids = call_ids
         self.calls_path = calls_path
+        self.fail_on_missing = fail_on_missing
         self.avito_conn_id = avito_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self._ready_ids: set[int] = set()
@@ -60,7 +64,9 @@ class AvitoRecordingSensor(BaseSensorOperator):
         ready = self._ready_ids
         with AvitoHook(self.avito_conn_id) as hook:
             for call_id in ids:
-                if call_id not in ready and hook.recording_ready(call_id):
+                if call_id not in ready and hook.recording_ready(
+                    call_id, missing_ok=not self.fail_on_missing
+                ):
                     ready.add(call_id)
         return [call_id for call_id in ids if call_id not in ready]
 
@@ -82,7 +88,10 @@ class AvitoRecordingSensor(BaseSensorOperator):
             self.log.info("%d of %d recordings not ready yet; deferring", len(pending), len(ids))
             self.defer(
                 trigger=AvitoRecordingTrigger(
-                    call_ids=pending, avito_conn_id=self.avito_conn_id, poke_interval=self.poke_interval
+                    call_ids=pending,
+                    avito_conn_id=self.avito_conn_id,
+                    poke_interval=self.poke_interval,
+                    fail_on_missing=self.fail_on_missing,
                 ),
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.timeout),

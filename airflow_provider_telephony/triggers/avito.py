@@ -19,15 +19,22 @@ class AvitoRecordingTrigger(BaseTrigger):
     :param call_ids: calls whose recordings to wait for.
     :param avito_conn_id: Airflow connection id.
     :param poke_interval: seconds between rounds of checks.
+    :param fail_on_missing: a call without a recording (404) is an error event (default), or is
+        not waited for.
     """
 
     def __init__(
-        self, call_ids: list[int], avito_conn_id: str = "avito_default", poke_interval: float = 60.0
+        self,
+        call_ids: list[int],
+        avito_conn_id: str = "avito_default",
+        poke_interval: float = 60.0,
+        fail_on_missing: bool = True,
     ) -> None:
         super().__init__()
         self.call_ids = [int(c) for c in call_ids]
         self.avito_conn_id = avito_conn_id
         self.poke_interval = float(poke_interval)
+        self.fail_on_missing = bool(fail_on_missing)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -36,6 +43,7 @@ class AvitoRecordingTrigger(BaseTrigger):
                 "call_ids": self.call_ids,
                 "avito_conn_id": self.avito_conn_id,
                 "poke_interval": self.poke_interval,
+                "fail_on_missing": self.fail_on_missing,
             },
         )
 
@@ -47,7 +55,8 @@ class AvitoRecordingTrigger(BaseTrigger):
         pending = list(self.call_ids)
         try:
             while True:
-                still = [call_id for call_id in pending if not await hook.arecording_ready(call_id)]
+                missing_ok = not self.fail_on_missing
+                still = [c for c in pending if not await hook.arecording_ready(c, missing_ok=missing_ok)]
                 if not still:
                     yield TriggerEvent({"status": "success", "call_ids": self.call_ids})
                     return

@@ -143,6 +143,7 @@ def test_retry_after_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
             side_effect=[
                 httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 429, "message": "slow"}),
                 httpx.Response(200, json={"calls": [_call(1)], "error": {"code": 0, "message": ""}}),
+                httpx.Response(200, json={"calls": [], "error": {"code": 0, "message": ""}}),
             ]
         )
         assert [c.call_id for c in AvitoHook().iter_calls(DAY, NEXT)] == [1]
@@ -173,8 +174,9 @@ def test_tolerant_response_parsing_and_exact_window() -> None:
     }
     with respx.mock() as router:
         _token_route(router)
+        empty = {"calls": [], "error": {"code": 0, "message": ""}}
         route = router.post(f"{BASE}/calltracking/v1/getCalls/").mock(
-            return_value=httpx.Response(200, json=page)
+            side_effect=[httpx.Response(200, json=page), httpx.Response(200, json=empty)]
         )
         calls = list(AvitoHook().iter_calls(DAY, NEXT))
     assert [c.call_id for c in calls] == [2, 3]
@@ -204,3 +206,36 @@ def test_token_request_and_secret_registration(caplog: pytest.LogCaptureFixture)
         "client_secret": "client-secret-xyz",
     }
     assert "tok-abc-123" not in caplog.text and "client-secret-xyz" not in caplog.text
+
+
+def test_pages_shorter_than_the_limit_do_not_end_paging() -> None:
+    """A server may cap pages below `limit` (the document promises a maximum, not full pages)."""
+    calls = [_call(i, f"2026-06-14T10:00:{i:02d}Z") for i in range(1, 6)]
+
+    def capped(request: httpx.Request) -> httpx.Response:
+        offset = json.loads(request.content)["offset"]
+        return httpx.Response(
+            200, json={"calls": calls[offset : offset + 2], "error": {"code": 0, "message": ""}}
+        )
+
+    with respx.mock() as router:
+        _token_route(router)
+        route = router.post(f"{BASE}/calltracking/v1/getCalls/").mock(side_effect=capped)
+        ids = [c.call_id for c in AvitoHook().iter_calls(DAY, NEXT)]
+    assert ids == [1, 2, 3, 4, 5]
+    assert [json.loads(c.request.content)["offset"] for c in route.calls] == [0, 2, 4, 5]
+
+
+def test_missing_recording_fails_or_is_skipped_as_asked() -> None:
+    from airflow_provider_telephony.sensors.avito import AvitoRecordingSensor
+
+    with respx.mock() as router:
+        _token_route(router)
+        router.get(f"{BASE}/calltracking/v1/getRecordByCallId/").mock(
+            return_value=httpx.Response(404, json={"code": 1004, "message": "record not found"})
+        )
+        with pytest.raises(NotFoundError, match="Avito error 1004"):
+            AvitoRecordingSensor(task_id="w", call_ids=[7], deferrable=False).poke({})
+        assert AvitoRecordingSensor(task_id="w", call_ids=[7], deferrable=False, fail_on_missing=False).poke(
+            {}
+        )
