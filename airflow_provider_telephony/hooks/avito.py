@@ -127,6 +127,17 @@ def _within(page: list[m.AvitoCall], window: Window) -> list[m.AvitoCall]:
     return [c for c in page if window.start <= c.call_time < window.end]
 
 
+def _settled(exc: VendorError, call_id: int, *, missing_ok: bool) -> bool:
+    """Readiness answer for a recording request that failed: 425 means "wait", a 404 means "nothing
+    to wait for" when ``missing_ok``; anything else is re-raised."""
+    if isinstance(exc, NotReadyError):
+        return False
+    if isinstance(exc, NotFoundError) and missing_ok:
+        log.warning("call %s has no recording (404); not waiting for it", call_id)
+        return True
+    raise exc
+
+
 def _parse_json(model: type[Any], response: httpx.Response, what: str) -> Any:
     try:
         return model.model_validate_json(response.content)
@@ -330,26 +341,16 @@ class AvitoHook(TelephonyHook):
         """
         try:
             return self.exchange.run(self._record_ready_request(call_id))
-        except NotReadyError:
-            return False
-        except NotFoundError:
-            if not missing_ok:
-                raise
-            log.warning("call %s has no recording (404); not waiting for it", call_id)
-            return True
+        except (NotReadyError, NotFoundError) as exc:
+            return _settled(exc, call_id, missing_ok=missing_ok)
 
     async def arecording_ready(self, call_id: int, *, missing_ok: bool = False) -> bool:
         """Async twin of :meth:`recording_ready`, for triggers."""
         exchange = await self.aexchange()
         try:
             return await exchange.arun(self._record_ready_request(call_id))
-        except NotReadyError:
-            return False
-        except NotFoundError:
-            if not missing_ok:
-                raise
-            log.warning("call %s has no recording (404); not waiting for it", call_id)
-            return True
+        except (NotReadyError, NotFoundError) as exc:
+            return _settled(exc, call_id, missing_ok=missing_ok)
 
     def download_recording(self, call_id: int, destination: str | ObjectStoragePath) -> int:
         """Stream the recording to ``destination`` (published atomically); return its size in bytes.
