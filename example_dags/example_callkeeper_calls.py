@@ -44,7 +44,13 @@ with DAG(
     start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    # every task is bounded: a hung vendor fails the attempt (and Airflow retries it) instead of
+    # holding a worker slot for ever; permanent errors (bad configuration) fail at once regardless
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "execution_timeout": timedelta(minutes=30),
+    },
     tags=["telephony", "callkeeper", "example"],
 ) as dag:
     export_calls = CallKeeperCallsToStorageOperator(

@@ -13,10 +13,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from airflow_provider_telephony.core.errors import AuthenticationError, TelephonyError, TransportError
+from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, request_deadline
+from airflow_provider_telephony.core.errors import (
+    AuthenticationError,
+    RedirectError,
+    TelephonyError,
+    TransportError,
+    UnexpectedResponseError,
+    UnreadableResponseError,
+)
 from airflow_provider_telephony.core.ratelimit import RateLimiter, limiter_for
 from airflow_provider_telephony.core.redact import redact_url
 from airflow_provider_telephony.core.retry import retry_kwargs
@@ -30,14 +38,19 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ApiRequest(Generic[T]):
     """Everything needed to send one endpoint call and turn its response into a result.
 
     :param name: endpoint name for logs and errors (``getCalls``), never a URL.
     :param parse: turns a successful response into the result. With ``stream=True`` it receives the
-        unread streaming response (sync driver only may read the body).
+        unread streaming response (sync driver only may read the body).  Besides the errors it
+        raises itself, a ``ValueError`` it lets escape (broken JSON, a pydantic failure) becomes
+        :class:`UnreadableResponseError` or :class:`UnexpectedResponseError`.
     :param idempotent: whether re-sending after an unclear failure is safe (see ``core.retry``).
+
+    The repr shows the name and method only: paths, parameters and bodies may hold secrets
+    (CallKeeper's key is part of the path, Avito's client secret is in the token request's body).
     """
 
     name: str
@@ -52,12 +65,19 @@ class ApiRequest(Generic[T]):
     stream: bool = False
     authenticated: bool = True
 
+    def __repr__(self) -> str:
+        return f"ApiRequest(name={self.name!r}, method={self.method!r})"
+
 
 @dataclass(frozen=True)
 class Send:
-    """Ask the driver to send ``request`` and hand back the response (body read unless streaming)."""
+    """Ask the driver to send ``request`` and hand back the response (body read unless streaming).
 
-    request: httpx.Request
+    ``name`` is the endpoint the request belongs to: a transport failure is reported under it.
+    """
+
+    request: httpx.Request = field(repr=False)
+    name: str
     stream: bool = False
 
 
@@ -84,13 +104,62 @@ class VendorApi(Protocol):
         ...
 
 
-def map_transport_error(exc: Exception, what: str) -> TransportError:
+def map_transport_error(exc: Exception, what: str, deadline: float | None = None) -> TransportError:
     """Translate an httpx transport failure into :class:`TransportError` with a redacted message."""
     import httpx
 
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    if DEADLINE_EXCEEDED in str(exc):
+        limit = f" of {deadline:g}s" if deadline else ""
+        return TransportError(
+            f"{what}: no complete answer within the request deadline{limit} (connection extra 'deadline')",
+            request_sent=sent,
+        )
     kind = type(exc).__name__
     return TransportError(f"{what}: {kind}: {redact_url(exc)}", request_sent=sent)
+
+
+def body_error(exc: Exception, what: str) -> UnreadableResponseError | UnexpectedResponseError:
+    """The error for a body that failed to parse: broken or cut-short JSON is *unreadable* (retried),
+    a readable body of the wrong shape is *unexpected* (not retried).  Only locations and rules are
+    shown, never the rejected values (they may be phone numbers)."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    if not isinstance(exc, PydanticValidationError):
+        return UnreadableResponseError(f"{what}: unreadable response ({type(exc).__name__})")
+    errors = exc.errors(include_url=False, include_input=False)
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return UnreadableResponseError(f"{what}: unreadable response (invalid or cut-short JSON)")
+    first = errors[0]
+    loc = ".".join(str(part) for part in first.get("loc", ())) or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return UnexpectedResponseError(
+        f"{what}: the answer does not have the documented shape: {loc}: {first.get('msg')}{more}"
+    )
+
+
+def parse_json(model: Any, content: bytes, what: str) -> Any:
+    """Validate a JSON body into a pydantic model (or ``TypeAdapter``) in one pydantic-core call;
+    a failure becomes :func:`body_error`'s class."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    validate = getattr(model, "model_validate_json", None) or model.validate_json
+    try:
+        return validate(content)
+    except PydanticValidationError as exc:
+        raise body_error(exc, what) from None
+
+
+def raise_for_redirect(response: httpx.Response, what: str, conn_id: str) -> None:
+    """A redirect is never followed nor parsed: it means the connection's host is wrong (and its
+    target is not shown: it may carry a secret)."""
+    status = response.status_code
+    if 300 <= status < 400:
+        raise RedirectError(
+            f"{what}: HTTP {status} redirect, not followed: check the scheme (http/https), host "
+            f"and path in the host field of connection {conn_id!r}",
+            status_code=status,
+        )
 
 
 class Exchange:
@@ -141,13 +210,17 @@ class Exchange:
                     log.info("rate limit: waiting %.1fs before %s", wait, req.name)
                 yield Sleep(wait)
         headers = (yield from self.api.auth_headers(self, refresh=False)) if req.authenticated else {}
-        response = yield Send(self.build(req, headers), req.stream)
+        response = yield Send(self.build(req, headers), req.name, req.stream)
         if limiter is not None:
             limiter.observe(response.headers)
         return response  # type: ignore[no-any-return]
 
     def outcome(self, req: ApiRequest[T], response: httpx.Response) -> T:
-        """Raise the error a response stands for, else parse it (parse may raise in-body errors)."""
+        """Raise the error a response stands for, else parse it (parse may raise in-body errors).
+
+        A redirect is never followed nor parsed: it means the connection's host is wrong.
+        """
+        raise_for_redirect(response, req.name, self.settings.conn_id)
         error = self.api.error_for(req, response)
         if error is not None:
             raise error
@@ -159,7 +232,9 @@ class Exchange:
             import httpx
 
             if isinstance(exc, httpx.TransportError | httpx.StreamError):
-                raise map_transport_error(exc, req.name) from None
+                raise map_transport_error(exc, req.name, self.settings.deadline) from None
+            if isinstance(exc, ValueError):  # JSONDecodeError, UnicodeDecodeError, pydantic errors
+                raise body_error(exc, req.name) from None
             raise
 
     def attempt(self, req: ApiRequest[T]) -> Flow[T]:
@@ -172,8 +247,12 @@ class Exchange:
                 raise
         log.info("%s: credentials rejected, refreshing them once", req.name)
         headers = yield from self.api.auth_headers(self, refresh=True)
-        response = yield Send(self.build(req, headers), req.stream)
-        return self.outcome(req, response)
+        response = yield Send(self.build(req, headers), req.name, req.stream)
+        try:
+            return self.outcome(req, response)
+        except AuthenticationError as exc:
+            exc.refreshable = False  # rejected again with fresh credentials: final
+            raise
 
     # --- sync driver ------------------------------------------------------------------------
     @property
@@ -182,9 +261,10 @@ class Exchange:
             self._client = self.settings.client()
         return self._client
 
-    def _drive(self, flow: Flow[T], what: str) -> T:
+    def _drive(self, flow: Flow[T]) -> T:
         import httpx
 
+        deadline = self.settings.deadline
         opened: list[httpx.Response] = []
         try:
             step = next(flow)
@@ -193,17 +273,21 @@ class Exchange:
                     time.sleep(step.seconds)
                     step = flow.send(None)
                     continue
-                log.debug("%s %s", step.request.method, redact_url(step.request.url))
-                try:
-                    response = self.client.send(step.request, stream=step.stream)
-                    if step.stream:
-                        opened.append(response)
-                        if response.is_error:
-                            response.read()
-                except (httpx.TransportError, httpx.StreamError) as exc:
-                    step = flow.throw(map_transport_error(exc, what))
-                    continue
-                step = flow.send(response)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                # the deadline covers the send and every read of the answer, a streamed body
+                # read by the parser included (it is read before the flow yields its next step)
+                with request_deadline(deadline):
+                    try:
+                        response = self.client.send(step.request, stream=step.stream)
+                        if step.stream:
+                            opened.append(response)
+                            if response.is_error or response.is_redirect:
+                                response.read()
+                    except (httpx.TransportError, httpx.StreamError) as exc:
+                        step = flow.throw(map_transport_error(exc, step.name, deadline))
+                        continue
+                    step = flow.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
@@ -217,7 +301,7 @@ class Exchange:
         policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
         for attempt in Retrying(**policy):
             with attempt:
-                return self._drive(self.attempt(req), req.name)
+                return self._drive(self.attempt(req))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- async driver -----------------------------------------------------------------------
@@ -227,11 +311,20 @@ class Exchange:
             self._aclient = self.settings.async_client()
         return self._aclient
 
-    async def _adrive(self, flow: Flow[T], what: str) -> T:
+    async def _asend(self, step: Send, opened: list[httpx.Response]) -> httpx.Response:
+        response = await self.aclient.send(step.request, stream=step.stream)
+        if step.stream:
+            opened.append(response)
+            if response.is_error or response.is_redirect:
+                await response.aread()
+        return response
+
+    async def _adrive(self, flow: Flow[T]) -> T:
         import asyncio
 
         import httpx
 
+        deadline = self.settings.deadline
         opened: list[httpx.Response] = []
         try:
             step = next(flow)
@@ -240,15 +333,17 @@ class Exchange:
                     await asyncio.sleep(step.seconds)
                     step = flow.send(None)
                     continue
-                log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("%s %s", step.request.method, redact_url(step.request.url))
                 try:
-                    response = await self.aclient.send(step.request, stream=step.stream)
-                    if step.stream:
-                        opened.append(response)
-                        if response.is_error:
-                            await response.aread()
+                    response = await asyncio.wait_for(self._asend(step, opened), deadline)
                 except (httpx.TransportError, httpx.StreamError) as exc:
-                    step = flow.throw(map_transport_error(exc, what))
+                    step = flow.throw(map_transport_error(exc, step.name, deadline))
+                    continue
+                except asyncio.TimeoutError:
+                    step = flow.throw(
+                        map_transport_error(TimeoutError(DEADLINE_EXCEEDED), step.name, deadline)
+                    )
                     continue
                 step = flow.send(response)
         except StopIteration as stop:
@@ -264,7 +359,7 @@ class Exchange:
         policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
         async for attempt in AsyncRetrying(**policy):
             with attempt:
-                return await self._adrive(self.attempt(req), req.name)
+                return await self._adrive(self.attempt(req))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Base for every vendor hook: connection settings, one exchange per hook, secret registration.
 
 Subclasses set the class attributes Airflow expects (``conn_name_attr``, ``default_conn_name``,
-``conn_type``, ``hook_name``) plus ``default_base_url`` and ``rate_limit_per_minute``, and
-implement :class:`~airflow_provider_telephony.core.exchange.VendorApi` (``auth_headers``,
-``error_for``).
+``conn_type``, ``hook_name``) plus ``default_base_url`` and ``rate_limit_per_minute``, implement
+:class:`~airflow_provider_telephony.core.exchange.VendorApi` (``auth_headers``, ``error_for``) and
+:meth:`TelephonyHook.probe` (what ``test_connection`` sends).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_telephony.core.errors import TelephonyError
 from airflow_provider_telephony.core.exchange import Exchange, Flow
-from airflow_provider_telephony.core.redact import register_secret
+from airflow_provider_telephony.core.redact import redact_text, register_secret
 from airflow_provider_telephony.core.transport import ConnectionSettings
 
 H = TypeVar("H", bound="TelephonyHook")
@@ -22,6 +23,7 @@ H = TypeVar("H", bound="TelephonyHook")
 class TelephonyHook(BaseHook):
     """Shared plumbing; vendor hooks add endpoints."""
 
+    conn_type: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     rate_limit_per_minute: ClassVar[float] = 300.0
 
@@ -32,10 +34,14 @@ class TelephonyHook(BaseHook):
         self._exchange: Exchange | None = None
 
     # --- connection ---------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(conn_id={self.conn_id!r})"
+
     def _settings_from(self, conn: Any) -> ConnectionSettings:
-        settings = ConnectionSettings.from_connection(conn, default_base_url=self.default_base_url)
-        register_secret(settings.password, "password")
-        return settings
+        register_secret(getattr(conn, "password", None), "password")
+        return ConnectionSettings.from_connection(
+            conn, default_base_url=self.default_base_url, conn_type=self.conn_type
+        )
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -88,6 +94,25 @@ class TelephonyHook(BaseHook):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- connection test ----------------------------------------------------------------
+    def probe(self) -> str:
+        """Send the cheapest request that proves the connection works; return what it showed."""
+        raise NotImplementedError
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Airflow's connection test: ``(True, message)`` or ``(False, reason)``, never an exception.
+
+        Whatever the outcome, the HTTP client the test opened is closed.
+        """
+        try:
+            return True, f"Connection successfully tested: {self.probe()}"
+        except TelephonyError as exc:
+            return False, str(exc)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {redact_text(str(exc))}"
+        finally:
+            self.close()
 
     # --- VendorApi defaults -------------------------------------------------------------
     def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:

@@ -1,19 +1,72 @@
-"""Small helpers operators of every vendor share: deferrable default, progress logging, id lists."""
+"""Small helpers operators of every vendor share: fail-fast errors, trigger events, deferrable default,
+progress logging, id lists."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_telephony.core.errors import RequestValidationError
+from airflow_provider_telephony.core.errors import RequestValidationError, TelephonyError
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
     from pydantic import BaseModel
 
     from airflow_provider_telephony.core.storage import WriteStats
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail_fast(method: F) -> F:
+    """Decorate ``execute``/``poke``/``execute_complete``: a *permanent* error fails the task at once.
+
+    Configuration errors, arguments refused before sending, the vendor's validation errors and final
+    authentication errors cannot be cured by waiting: they become ``AirflowFailException`` (the
+    original error is its ``__cause__``), so the task does not sit out its retries before saying
+    what is wrong.  Transient errors (server errors, timeouts, rate limits) pass through unchanged
+    and use Airflow's retries as usual.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except TelephonyError as exc:
+            if not exc.permanent:
+                raise
+            from airflow_provider_telephony.core.compat import airflow_fail_exception
+
+            raise airflow_fail_exception()(f"{type(exc).__name__}: {exc} (not retried)") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error_event(exc: TelephonyError) -> dict[str, Any]:
+    """The payload of a trigger's error event (the message is already redacted)."""
+    return {
+        "status": "error",
+        "error_type": type(exc).__name__,
+        "message": str(exc),
+        "permanent": bool(exc.permanent),
+    }
+
+
+def raise_for_event(event: dict[str, Any] | None, what: str) -> None:
+    """Re-raise a trigger's error event in the task: fail at once when the error was permanent,
+    else as an ordinary failure Airflow may retry."""
+    if event is not None and event.get("status") == "success":
+        return
+    from airflow_provider_telephony.core.compat import airflow_exception, airflow_fail_exception
+
+    event = event or {}
+    message = f"{what} failed: {event.get('error_type', 'unknown error')}: {event.get('message', '')}"
+    if event.get("permanent"):
+        raise airflow_fail_exception()(message + " (not retried)")
+    raise airflow_exception()(message)
 
 
 def default_deferrable() -> bool:

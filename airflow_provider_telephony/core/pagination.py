@@ -1,15 +1,44 @@
-"""Page iterators shared by vendors.
+"""Page iterators shared by vendors, and the guard that keeps a misbehaving server from paging for ever.
 
 Each helper takes a ``fetch`` callable that performs one request and returns one page, so paging
 logic is written once and the request itself stays with the vendor's hook.
+
+**Every page must advance.**  A server that ignores the offset or page number answers the same page
+again (or cycles A, B, A, B); paging on would never end, or end with every record many times over.
+:class:`PageGuard` remembers a signature of every page of one paging sequence (a hash: a few bytes
+per page, so memory stays flat) and raises :class:`PagingError` at the first page seen before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import TypeVar
 
+from airflow_provider_telephony.core.errors import PagingError
+
 P = TypeVar("P")
+
+
+class PageGuard:
+    """Refuses a page whose signature was already seen in this paging sequence.
+
+    :param what: the request being paged, for the error message (``getCalls``).
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._seen: dict[int, str] = {}
+
+    def check(self, signature: Hashable, label: str) -> None:
+        """Record the page called ``label`` (``offset 200``, ``page 3``); raise if its content repeats."""
+        key = hash(signature)
+        earlier = self._seen.get(key)
+        if earlier is not None:
+            raise PagingError(
+                f"{self.what}: {label} repeats the records of {earlier}: the server does not advance "
+                "through the pages (it ignores the offset or page number); stopping instead of looping"
+            )
+        self._seen[key] = label
 
 
 def offset_pages(
@@ -17,19 +46,28 @@ def offset_pages(
     size_of: Callable[[P], int],
     *,
     limit: int,
+    signature: Callable[[P], Hashable],
+    what: str,
     start: int = 0,
 ) -> Iterator[P]:
     """Offset/limit paging: request ``limit`` items from growing offsets until an empty page.
 
     A short page does *not* end paging: a server may cap a page below the requested ``limit``
     (documents promise a maximum, never full pages), and stopping early would lose data silently.
-    The price is one extra, empty request per window.
+    The price is one extra, empty request per window.  A page larger than ``limit`` or one seen
+    before (by ``signature``) raises :class:`PagingError`.
     """
+    guard = PageGuard(what)
     offset = start
     while True:
         page = fetch(offset, limit)
         count = size_of(page)
         if not count:
             return
+        if count > limit:
+            raise PagingError(
+                f"{what}: the server sent {count} records at offset {offset} for a limit of {limit}"
+            )
+        guard.check(signature(page), f"offset {offset}")
         yield page
         offset += count

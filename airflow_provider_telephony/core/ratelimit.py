@@ -4,13 +4,26 @@ A token bucket refilled at ``per_minute / 60`` tokens a second spreads requests 
 bursting into a vendor's per-minute quota.  Vendor headers correct the bucket: a declared
 ``X-RateLimit-Limit`` replaces the configured guess, and when ``X-RateLimit-Remaining`` says fewer
 requests remain than we think, we believe the server (none left: the next request waits).
+
+Headers are server-controlled, so they are bounded: a declared limit below
+:data:`MIN_PER_MINUTE` (or not a finite number) is ignored, and no single wait the bucket asks for
+exceeds :data:`MAX_WAIT` — a quota is per minute, so a longer wait cannot be needed.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections.abc import Mapping
+
+#: a declared ``X-RateLimit-Limit`` below this (requests per minute) is implausible and ignored
+MIN_PER_MINUTE = 1.0
+#: the longest wait the bucket ever asks for: one quota window
+MAX_WAIT = 60.0
+
+log = logging.getLogger(__name__)
 
 _registry: dict[str, RateLimiter] = {}
 _registry_lock = threading.Lock()
@@ -28,6 +41,7 @@ class RateLimiter:
         self._updated = time.monotonic()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
+        self._warned = False
 
     @property
     def _rate(self) -> float:
@@ -44,6 +58,10 @@ class RateLimiter:
             self._refill(now)
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            if wait > MAX_WAIT:
+                # never owe more than one window: forget the debt beyond it
+                self._tokens = -MAX_WAIT * self._rate
+                wait = MAX_WAIT
             self.waited_seconds += wait
             return wait
 
@@ -51,12 +69,19 @@ class RateLimiter:
         """Adjust to the server's view of the quota (``X-RateLimit-Limit`` / ``-Remaining``)."""
         limit = _header_number(headers, "x-ratelimit-limit")
         remaining = _header_number(headers, "x-ratelimit-remaining")
+        if limit is not None and limit < MIN_PER_MINUTE:
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "ignoring implausible X-RateLimit-Limit %g (below %g per minute)", limit, MIN_PER_MINUTE
+                )
+            limit = None
         with self._lock:
-            if limit and limit > 0 and limit != self.per_minute:
+            if limit and limit != self.per_minute:
                 # the server's declared quota replaces our guess, in either direction
                 self.per_minute = limit
                 self.capacity = max(1.0, limit / 6)
-            if remaining is not None:
+            if remaining is not None and remaining >= 0:
                 self._refill(time.monotonic())
                 self._tokens = min(self._tokens, remaining)
 
@@ -68,9 +93,10 @@ def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def limiter_for(key: str, per_minute: float) -> RateLimiter:

@@ -22,6 +22,14 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 # Digits that look like a phone number: 10 to 15 digits, optionally with a leading + and separators.
 _PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s\-()]*\d){9,14}(?![\w])")
+# Credentials by their shape, whether registered or not: an ``Authorization`` value a server echoes
+# (``Bearer <token>``, ``Basic <b64>``) and ``"access_token": "<value>"``-style pairs in bodies.
+# (a value must hold a digit or punctuation, so "basic authentication" stays readable)
+_SCHEME_RE = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,}")
+_PAIR_RE = re.compile(
+    r"(?i)([\"']?\b(?:access_token|refresh_token|client_secret|api_key|apikey|password)[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"'&,;}]{4,}"
+)
 
 
 def register_secret(value: str | None, name: str | None = None) -> None:
@@ -46,12 +54,18 @@ def register_secret(value: str | None, name: str | None = None) -> None:
 
 
 def redact_text(text: str, *, phones: bool = False) -> str:
-    """Return ``text`` with every registered secret replaced by ``***`` (and phone numbers if asked)."""
+    """Return ``text`` with secrets replaced by ``***`` (and phone numbers if asked).
+
+    Secrets are the registered values plus anything shaped like a credential: the value after
+    ``Bearer``/``Basic`` and after ``access_token=``, ``"client_secret": `` and the like.
+    """
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    text = _SCHEME_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    text = _PAIR_RE.sub(lambda m: m.group(1) + REDACTED, text)
     if phones:
         text = _PHONE_RE.sub(REDACTED, text)
     return text

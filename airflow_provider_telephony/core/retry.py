@@ -25,6 +25,8 @@ MAX_RETRY_AFTER = 120.0
 #: first wait after a 429 that carries no Retry-After
 RATE_LIMIT_BASE_WAIT = 2.0
 
+log = logging.getLogger(__name__)
+
 
 def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
     """Decide whether ``exc`` may be retried for a call of the given idempotency."""
@@ -49,6 +51,12 @@ class _WaitRetryAfter:
         exc = state.outcome.exception() if state.outcome else None
         computed = float(self._fallback(state))
         if isinstance(exc, TelephonyError) and exc.retry_after is not None:
+            if exc.retry_after > MAX_RETRY_AFTER:
+                log.warning(
+                    "the server asked to retry after %.0fs; waiting the cap of %.0fs instead",
+                    exc.retry_after,
+                    MAX_RETRY_AFTER,
+                )
             return min(max(exc.retry_after, 0.0), MAX_RETRY_AFTER)
         if isinstance(exc, RateLimitedError):
             # no hint: quotas are per minute, so back off harder (2, 4, 8, 16, 32 s) than for a 5xx

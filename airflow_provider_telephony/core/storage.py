@@ -31,7 +31,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "parquet")
-EXTENSIONS = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
+#: the file name endings each format may be written under (the first is the canonical one)
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "jsonl": (".jsonl", ".json", ".ndjson"),
+    "csv": (".csv",),
+    "parquet": (".parquet",),
+}
+TEMP_MARK = ".tmp-"
 
 
 def check_format(fmt: str) -> str:
@@ -65,6 +71,82 @@ def as_storage_path(path: str | ObjectStoragePath) -> ObjectStoragePath:
 
         text = "file://" + os.path.abspath(text)
     return ObjectStoragePath(text)
+
+
+def temp_prefix(name: str) -> str:
+    """Start of the name of every temporary sibling written for the file ``name``."""
+    return f".{name}{TEMP_MARK}"
+
+
+def _unusable(field: str, rule: str, value: Any) -> RequestValidationError:
+    return RequestValidationError(field, rule, value=str(value))
+
+
+def check_output_path(path: Any, fmt: str, *, field: str = "output_path") -> ObjectStoragePath:
+    """Validate an export's destination before any request, and make it ready to be written.
+
+    It must name a file (not empty, not ending in ``/``, not an existing folder) whose extension
+    matches ``fmt`` (a CSV under a ``.jsonl`` name would mislead every reader downstream), in a
+    folder that exists or can be created.  Temporary files a killed earlier run of the same output
+    left behind are removed.  Returns the path as an ``ObjectStoragePath``.
+    """
+    text = "" if path is None else str(path).strip()
+    if not text:
+        raise RequestValidationError(field, "must name a file, got an empty path")
+    if text.endswith(("/", "\\")):
+        raise _unusable(field, "must name a file, not a folder (it ends with '/')", text)
+    target = as_storage_path(text)
+    name = target.name
+    if name in ("", ".", "..") or (name.startswith(".") and TEMP_MARK in name):
+        raise _unusable(field, "must name a file", text)
+    extensions = EXTENSIONS[fmt]
+    if not name.lower().endswith(extensions):
+        raise _unusable(field, f"must end in {' or '.join(extensions)} for output_format {fmt!r}", text)
+    try:
+        if target.is_dir():
+            raise _unusable(field, "is an existing folder; name a file inside it", text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():
+            raise _unusable(field, "its folder is a file", text)
+    except OSError as exc:
+        raise _unusable(field, f"its folder cannot be created ({type(exc).__name__}: {exc})", text) from None
+    remove_stale_temps(target.parent, temp_prefix(name))
+    return target
+
+
+def check_output_folder(path: Any, *, field: str = "destination") -> ObjectStoragePath:
+    """Validate (and create) a folder files are downloaded into; stale temporary files are removed."""
+    text = "" if path is None else str(path).strip()
+    if not text:
+        raise RequestValidationError(field, "must name a folder, got an empty path")
+    folder = as_storage_path(text)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise _unusable(field, "is an existing file, not a folder", text)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unusable(field, f"cannot be created ({type(exc).__name__}: {exc})", text) from None
+    remove_stale_temps(folder, ".")
+    return folder
+
+
+def remove_stale_temps(folder: ObjectStoragePath, prefix: str) -> int:
+    """Delete temporary siblings (``<prefix>…tmp-…``) a killed run left in ``folder``; return how many.
+
+    Best effort: a failure to list or delete is logged, never raised (the export itself can go on).
+    """
+    removed = 0
+    try:
+        for entry in folder.iterdir():
+            entry_name = entry.name
+            if entry_name.startswith(prefix) and TEMP_MARK in entry_name:
+                entry.unlink()
+                removed += 1
+    except (OSError, ValueError):
+        log.warning("could not clean temporary files in %s", folder, exc_info=True)
+    if removed:
+        log.info("removed %d temporary file(s) an earlier, interrupted run left in %s", removed, folder)
+    return removed
 
 
 @dataclass
@@ -229,7 +311,7 @@ _WRITERS: dict[str, type[RecordWriter]] = {
 def atomic_output(path: ObjectStoragePath) -> Iterator[IO[bytes]]:
     """Open a temporary sibling of ``path`` for writing; publish it over ``path`` only on success."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:12]}"
+    tmp = path.parent / f"{temp_prefix(path.name)}{uuid.uuid4().hex[:12]}"
     try:
         with tmp.open("wb") as fh:
             yield fh
@@ -255,30 +337,67 @@ def open_records(path: ObjectStoragePath, fmt: str, model: type[BaseModel]) -> I
         writer.stats.bytes = path.stat().st_size
 
 
-def read_records(path: str | ObjectStoragePath) -> Iterator[dict[str, Any]]:
+def read_records(path: str | ObjectStoragePath, *, field: str = "path") -> Iterator[dict[str, Any]]:
     """Stream records back from a file this module wrote (format taken from the extension).
 
     CSV cells come back as text (empty cell -> ``None``); JSON Lines and Parquet keep their types.
+    A missing file, an unknown extension or content that is not records of that format raises
+    :class:`RequestValidationError` naming ``field`` (the argument the path came from) and the line.
     """
     target = as_storage_path(path)
-    suffix = target.name.rsplit(".", 1)[-1].lower()
-    if suffix in ("jsonl", "json", "ndjson"):
-        with target.open("rb") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
-    elif suffix == "csv":
-        import csv
-        import io
+    shown = str(path)
+    suffix = "." + target.name.rsplit(".", 1)[-1].lower() if "." in target.name else ""
+    known = [ext for exts in EXTENSIONS.values() for ext in exts]
+    if suffix not in known:
+        raise _unusable(field, f"must end in {', '.join(known)}", shown)
+    try:
+        if not target.is_file():
+            raise _unusable(field, "no such file", shown)
+        if suffix in EXTENSIONS["jsonl"]:
+            yield from _read_jsonl(target, field, shown)
+        elif suffix == ".csv":
+            yield from _read_csv(target, field, shown)
+        else:
+            yield from _read_parquet(target, field, shown)
+    except OSError as exc:
+        raise _unusable(field, f"cannot be read ({type(exc).__name__})", shown) from None
 
+
+def _read_jsonl(target: ObjectStoragePath, field: str, shown: str) -> Iterator[dict[str, Any]]:
+    with target.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise _unusable(
+                    field, f"line {number} is not JSON (is this a JSON Lines export?)", shown
+                ) from None
+            if not isinstance(record, dict):
+                raise _unusable(field, f"line {number} is not a JSON object", shown)
+            yield record
+
+
+def _read_csv(target: ObjectStoragePath, field: str, shown: str) -> Iterator[dict[str, Any]]:
+    import csv
+    import io
+
+    try:
         with target.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
             for row in csv.DictReader(text):
                 yield {k: (v if v != "" else None) for k, v in row.items()}
-    elif suffix == "parquet":
-        import pyarrow.parquet as pq
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unusable(field, f"is not a UTF-8 CSV file ({type(exc).__name__})", shown) from None
 
+
+def _read_parquet(target: ObjectStoragePath, field: str, shown: str) -> Iterator[dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
         with target.open("rb") as fh:
             for batch in pq.ParquetFile(fh).iter_batches(batch_size=10_000):
                 yield from batch.to_pylist()
-    else:
-        raise RequestValidationError("path", "must end in .jsonl, .csv or .parquet", value=str(path))
+    except pa.ArrowException as exc:
+        raise _unusable(field, f"is not a Parquet file ({type(exc).__name__})", shown) from None

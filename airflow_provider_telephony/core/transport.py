@@ -1,14 +1,20 @@
-"""httpx client factory and connection settings shared by every hook.
+"""Connection settings, validated strictly, and the httpx client factory every hook uses.
 
 A connection's ``host`` may be a bare host name (``api.avito.ru``) or a full base URL
 (``http://127.0.0.1:8123``, ``https://proxy.example/avito``); the latter is how tests, the
 sandbox and users point a connection elsewhere.  Extras understood by every connection type:
-``timeout`` (seconds), ``ca_bundle`` (PEM path for a corporate TLS proxy), ``max_retries``.
+``timeout`` (seconds per network operation), ``deadline`` (seconds for a whole request),
+``ca_bundle`` (PEM path for a corporate TLS proxy), ``max_retries``.
+
+Everything is checked when a hook first reads the connection: malformed extra JSON, a number that
+is not finite or out of range, a retry count that is not a whole number, a host that is not an
+http(s) URL and a connection of another type are :class:`ConfigurationError` naming the field.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +25,14 @@ if TYPE_CHECKING:
     import httpx
 
 DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 3600.0
+#: the whole of one request (connect + send + every read); bounds a server that trickles its answer
+DEFAULT_DEADLINE = 120.0
+MAX_DEADLINE = 6 * 3600.0
 DEFAULT_MAX_RETRIES = 5
+MAX_RETRIES = 20
 USER_AGENT = "airflow-provider-telephony"
+SCHEMES = ("http", "https")
 #: third-party loggers that may print URLs; filters are per logger, so children are listed too
 REDACTED_LOGGERS = (
     "httpx",
@@ -33,55 +45,121 @@ REDACTED_LOGGERS = (
 )
 
 
-def _as_float(value: Any, name: str, default: float) -> float:
-    if value in (None, ""):
+def _where(conn_id: str, name: str) -> str:
+    return f"connection {conn_id!r}: extra {name!r}"
+
+
+def extra_number(extras: dict[str, Any], name: str, default: float, *, conn_id: str, maximum: float) -> float:
+    """A positive, finite number of seconds from the extras (``default`` when unset or empty)."""
+    value = extras.get(name)
+    if value is None or value == "":
         return default
+    if isinstance(value, bool):
+        raise ConfigurationError(f"{_where(conn_id, name)} must be a number of seconds, got {value!r}")
     try:
         result = float(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(f"connection extra {name!r} must be a number, got {value!r}") from None
-    if result <= 0:
-        raise ConfigurationError(f"connection extra {name!r} must be positive, got {value!r}")
+        raise ConfigurationError(
+            f"{_where(conn_id, name)} must be a number of seconds, got {value!r}"
+        ) from None
+    if not math.isfinite(result) or not 0 < result <= maximum:
+        raise ConfigurationError(
+            f"{_where(conn_id, name)} must be a finite number of seconds above 0 and at most "
+            f"{maximum:g}, got {value!r}"
+        )
     return result
 
 
-def _as_int(value: Any, name: str, default: int) -> int:
-    if value in (None, ""):
+def extra_int(extras: dict[str, Any], name: str, default: int, *, conn_id: str, maximum: int) -> int:
+    """A whole number ``0 <= n <= maximum`` from the extras; ``2.9`` or ``"2.5"`` is refused, not truncated."""
+    value = extras.get(name)
+    if value is None or value == "":
         return default
-    try:
+    result: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        result = value
+    elif isinstance(value, float) and value.is_integer():
         result = int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"connection extra {name!r} must be an integer, got {value!r}") from None
-    if result < 0:
-        raise ConfigurationError(f"connection extra {name!r} must be >= 0, got {value!r}")
+    elif isinstance(value, str) and value.strip().isdigit():
+        result = int(value.strip())
+    if result is None or not 0 <= result <= maximum:
+        raise ConfigurationError(
+            f"{_where(conn_id, name)} must be a whole number from 0 to {maximum}, got {value!r}"
+        )
     return result
 
 
-def base_url_from(host: str | None, port: int | None, default: str) -> str:
-    """Resolve the API base URL from a connection's host/port, falling back to the vendor default."""
-    host = (host or "").strip()
-    if not host:
+def base_url_from(host: str | None, port: int | None, default: str, *, conn_id: str = "?") -> str:
+    """Resolve the API base URL from a connection's host/port, falling back to the vendor default.
+
+    Only ``http``/``https`` URLs with a host name are accepted; credentials inside the URL are
+    refused (they belong in the login/password fields, where they are masked).
+    """
+    from urllib.parse import urlsplit
+
+    text = (host or "").strip()
+    if not text:
         return default.rstrip("/")
-    if "://" not in host:
-        host = f"https://{host}"
-    if port and host.count(":") < 2:  # scheme:// counts once; an explicit port in host wins
-        scheme, rest = host.split("://", 1)
-        netloc, _, path = rest.partition("/")
-        host = f"{scheme}://{netloc}:{port}" + (f"/{path}" if path else "")
-    return host.rstrip("/")
+    where = f"connection {conn_id!r}: host"
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise ConfigurationError(f"{where} must not contain spaces or control characters")
+    if "://" not in text:
+        text = f"https://{text}"
+    try:
+        parts = urlsplit(text)
+        explicit_port = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"{where} is not a valid URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise ConfigurationError(f"{where} must be an http:// or https:// URL, got scheme {scheme!r}")
+    if not parts.hostname:
+        raise ConfigurationError(f"{where} has no host name")
+    if parts.username or parts.password:
+        raise ConfigurationError(f"{where} must not carry credentials: use the login and password fields")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{where} must not have a query or fragment")
+    netloc = parts.netloc
+    if port and explicit_port is None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ConfigurationError(f"connection {conn_id!r}: port must be 1..65535, got {port!r}")
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}{parts.path}".rstrip("/")
 
 
 def extras_of(conn: Any) -> dict[str, Any]:
-    """A connection's extras as a dict, tolerating both ``extra_dejson`` and raw JSON text."""
-    extra = getattr(conn, "extra_dejson", None)
-    if isinstance(extra, dict):
-        return extra
-    raw = getattr(conn, "extra", None) or "{}"
+    """A connection's extras as a dict; malformed JSON or a non-object is a configuration error.
+
+    Airflow's ``extra_dejson`` logs and swallows invalid JSON (every setting silently at its
+    default), so the raw text is parsed here instead.
+    """
+    raw = getattr(conn, "extra", None)
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, dict):
+        return raw
     try:
         parsed = json.loads(raw)
-    except ValueError:
-        raise ConfigurationError("connection extra is not valid JSON") from None
-    return parsed if isinstance(parsed, dict) else {}
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"connection {getattr(conn, 'conn_id', '?')!r}: extra is not valid JSON ({exc})"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ConfigurationError(
+            f"connection {getattr(conn, 'conn_id', '?')!r}: extra must be a JSON object, "
+            f"got {type(parsed).__name__}"
+        )
+    return parsed
+
+
+def check_conn_type(conn: Any, expected: str) -> None:
+    """Refuse a connection of another type (an ``http`` connection handed to the Avito hook)."""
+    actual = (getattr(conn, "conn_type", None) or "").strip().lower().replace("-", "_")
+    if expected and actual and actual != expected:
+        raise ConfigurationError(
+            f"connection {getattr(conn, 'conn_id', '?')!r} has type {actual!r}; "
+            f"this hook needs a connection of type {expected!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -94,21 +172,33 @@ class ConnectionSettings:
     #: secrets never appear in the repr (which may reach a log or a traceback)
     password: str | None = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
     ca_bundle: str | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_connection(cls, conn: Any, *, default_base_url: str) -> ConnectionSettings:
+    def from_connection(cls, conn: Any, *, default_base_url: str, conn_type: str = "") -> ConnectionSettings:
+        conn_id = str(getattr(conn, "conn_id", None) or "?")
+        check_conn_type(conn, conn_type)
         extras = extras_of(conn)
+        ca_bundle = extras.get("ca_bundle") or None
+        if ca_bundle is not None and not isinstance(ca_bundle, str):
+            raise ConfigurationError(f"{_where(conn_id, 'ca_bundle')} must be a file path")
+        timeout = extra_number(extras, "timeout", DEFAULT_TIMEOUT, conn_id=conn_id, maximum=MAX_TIMEOUT)
         return cls(
-            conn_id=conn.conn_id,
-            base_url=base_url_from(conn.host, conn.port, default_base_url),
+            conn_id=conn_id,
+            base_url=base_url_from(conn.host, conn.port, default_base_url, conn_id=conn_id),
             login=conn.login or None,
             password=conn.password or None,
-            timeout=_as_float(extras.get("timeout"), "timeout", DEFAULT_TIMEOUT),
-            ca_bundle=(extras.get("ca_bundle") or None),
-            max_retries=_as_int(extras.get("max_retries"), "max_retries", DEFAULT_MAX_RETRIES),
+            timeout=timeout,
+            deadline=extra_number(
+                extras, "deadline", max(DEFAULT_DEADLINE, timeout), conn_id=conn_id, maximum=MAX_DEADLINE
+            ),
+            ca_bundle=ca_bundle,
+            max_retries=extra_int(
+                extras, "max_retries", DEFAULT_MAX_RETRIES, conn_id=conn_id, maximum=MAX_RETRIES
+            ),
             extras=extras,
         )
 
@@ -141,13 +231,17 @@ class ConnectionSettings:
         }
 
     def client(self) -> httpx.Client:
-        """A sync client for tasks: one per hook, reused for every request (keep-alive)."""
+        """A sync client for tasks: one per hook, reused for every request (keep-alive), with the
+        request deadline installed under its transports (see ``core.deadline``)."""
         import httpx
 
-        return httpx.Client(**self._client_kwargs())
+        from airflow_provider_telephony.core.deadline import install_deadlines
+
+        return install_deadlines(httpx.Client(**self._client_kwargs()))
 
     def async_client(self) -> httpx.AsyncClient:
-        """An async client for triggers, configured identically to :meth:`client`."""
+        """An async client for triggers, configured identically to :meth:`client` (the exchange
+        bounds each request with ``asyncio.wait_for``)."""
         import httpx
 
         return httpx.AsyncClient(**self._client_kwargs())

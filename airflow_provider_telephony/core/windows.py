@@ -14,6 +14,13 @@ from typing import Any
 
 from airflow_provider_telephony.core.errors import RequestValidationError
 
+#: calendar bounds of a usable window: unix timestamps start in 1970, and a window must leave room
+#: for vendors' date arithmetic and four-digit years (9999-12-31 + a day overflows ``datetime``)
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+#: the longest window an export operator accepts unless told otherwise (``max_window``)
+DEFAULT_MAX_WINDOW = timedelta(days=366)
+
 EMPTY_WINDOW_HINT = (
     "the window is empty (start == end). Airflow 3 cron schedules have zero-length data intervals by "
     "default: use a timetable with a real interval (CronDataIntervalTimetable, or CronTriggerTimetable(..., "
@@ -39,7 +46,38 @@ def parse_datetime(value: Any, field: str) -> datetime:
         raise RequestValidationError(
             field, "must be time-zone aware (naive datetimes are ambiguous)", value=value
         )
+    try:
+        in_range = EARLIEST <= value < LATEST
+    except OverflowError:  # a year-1 or year-9999 value whose offset leaves datetime's range
+        in_range = False
+    if not in_range:
+        raise RequestValidationError(
+            field, "must be between 1970-01-01 and 9999-01-01 (UTC)", value=_iso(value)
+        )
     return value
+
+
+def _iso(value: datetime) -> str:
+    try:
+        return value.isoformat()
+    except Exception:  # pragma: no cover - isoformat of an aware datetime does not fail in practice
+        return repr(value)
+
+
+def check_lookback(lookback: Any, field: str = "lookback") -> timedelta | None:
+    """``None`` or a positive ``timedelta``."""
+    if lookback is None:
+        return None
+    if not isinstance(lookback, timedelta) or lookback <= timedelta(0):
+        raise RequestValidationError(field, "must be a positive timedelta", value=lookback)
+    return lookback
+
+
+def check_max_window(max_window: Any, field: str = "max_window") -> timedelta:
+    """A positive ``timedelta``: the longest window an export accepts."""
+    if not isinstance(max_window, timedelta) or max_window <= timedelta(0):
+        raise RequestValidationError(field, "must be a positive timedelta", value=max_window)
+    return max_window
 
 
 def to_utc(value: datetime) -> datetime:
@@ -70,6 +108,19 @@ class Window:
             raise RequestValidationError(end_field, EMPTY_WINDOW_HINT, value=e.isoformat())
         return cls(to_utc(s), to_utc(e))
 
+    def check_span(self, max_window: timedelta, *, blame: str = "window_end") -> Window:
+        """Refuse a window longer than ``max_window`` (a typo'd year must not become 400 requests).
+
+        ``blame`` is the argument the error names (the one that made the window this long).
+        """
+        if self.end - self.start > max_window:
+            raise RequestValidationError(
+                blame,
+                f"makes the window {_days(self.end - self.start)} long, more than "
+                f"max_window={_days(max_window)}: split it into several runs, or raise max_window",
+            )
+        return self
+
     def split(self, max_span: timedelta) -> Iterator[Window]:
         """Consecutive sub-windows no longer than ``max_span`` that exactly cover this one."""
         cursor = self.start
@@ -89,17 +140,25 @@ class Window:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+def _days(span: timedelta) -> str:
+    return f"{span.days} days" if span.seconds == span.microseconds == 0 else str(span)
+
+
 def window_from_context(
     context: Any,
     start: Any = None,
     end: Any = None,
     lookback: timedelta | None = None,
+    max_window: timedelta = DEFAULT_MAX_WINDOW,
 ) -> Window:
     """The export window: explicit ``start``/``end`` win, else the run's data interval.
 
     When the resulting window is empty and ``lookback`` is given, the window becomes
     ``[end - lookback, end)``; without ``lookback`` an empty window is an error that says how to fix it.
+    A window longer than ``max_window`` is refused.
     """
+    lookback = check_lookback(lookback)
+    max_window = check_max_window(max_window)
     start = start if start not in (None, "") else context.get("data_interval_start")
     end = end if end not in (None, "") else context.get("data_interval_end")
     if end is None:
@@ -108,7 +167,13 @@ def window_from_context(
         start is None or parse_datetime(start, "window_start") == parse_datetime(end, "window_end")
     ):
         end_dt = parse_datetime(end, "window_end")
-        return Window.of(end_dt - lookback, end_dt)
+        try:
+            begin = end_dt - lookback
+        except OverflowError:
+            raise RequestValidationError("lookback", "reaches before 1970-01-01", value=lookback) from None
+        if begin < EARLIEST:
+            raise RequestValidationError("lookback", "reaches before 1970-01-01", value=lookback)
+        return Window.of(begin, end_dt).check_span(max_window, blame="lookback")
     if start is None:
         raise RequestValidationError("window_start", "not given and the run has no data interval")
-    return Window.of(start, end)
+    return Window.of(start, end).check_span(max_window)

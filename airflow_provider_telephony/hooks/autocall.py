@@ -47,9 +47,7 @@ class AutoCallHook(TelephonyHook):
         """``GET /balance`` — the account balance as the API returns it."""
         return self.exchange.run(json_get("balance", "/balance"))
 
-    def test_connection(self) -> tuple[bool, str]:
-        try:
-            self.get_balance()
-        except TelephonyError as exc:
-            return False, str(exc)
-        return True, "Connection successfully tested: GET /balance answered"
+    def probe(self) -> str:
+        """``GET /balance``: proves the key is accepted."""
+        self.get_balance()
+        return "GET /balance answered"

@@ -30,12 +30,20 @@ from airflow_provider_telephony.core.errors import (
     RequestValidationError,
     ServerError,
     TelephonyError,
+    UnexpectedResponseError,
     ValidationError,
     VendorError,
     error_for_status,
     retry_after_seconds,
+    vendor_text,
 )
-from airflow_provider_telephony.core.exchange import ApiRequest, Exchange, Flow
+from airflow_provider_telephony.core.exchange import (
+    ApiRequest,
+    Exchange,
+    Flow,
+    parse_json,
+    raise_for_redirect,
+)
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import offset_pages
 from airflow_provider_telephony.core.redact import register_secret
@@ -70,7 +78,9 @@ def body_error(error: m.AvitoError | None, what: str, status: int | None = None)
         return None
     cls = _BODY_ERRORS.get(error.code, VendorError)
     return cls(
-        f"{what}: Avito error {error.code}: {error.message}", status_code=status, vendor_code=error.code
+        f"{what}: Avito error {error.code}: {vendor_text(error.message)}",
+        status_code=status,
+        vendor_code=error.code,
     )
 
 
@@ -83,8 +93,8 @@ def status_error(response: httpx.Response, what: str) -> VendorError | None:
     code: int | None = None
     try:
         err = m.RecordError.model_validate_json(response.content).effective()
-        code, detail = err.code, err.message
-    except Exception:
+        code, detail = err.code, vendor_text(err.message)
+    except ValueError:  # not JSON, or not the documented error shape: the status speaks alone
         detail = ""
     message = f"{what}: HTTP {status}" + (f", Avito error {code}: {detail}" if code else "")
     body_cls = _BODY_ERRORS.get(code or 0)
@@ -138,13 +148,9 @@ def _settled(exc: VendorError, call_id: int, *, missing_ok: bool) -> bool:
     raise exc
 
 
-def _parse_json(model: type[Any], response: httpx.Response, what: str) -> Any:
-    try:
-        return model.model_validate_json(response.content)
-    except Exception as exc:
-        raise ServerError(
-            f"{what}: unreadable response ({type(exc).__name__})", status_code=response.status_code
-        ) from None
+def _call_ids(page: list[m.AvitoCall]) -> tuple[int, ...]:
+    """What identifies a page of calls: their ids (unique per call)."""
+    return tuple(call.call_id for call in page)
 
 
 class AvitoHook(TelephonyHook):
@@ -208,6 +214,7 @@ class AvitoHook(TelephonyHook):
             authenticated=False,
         )
         response = yield from exchange.send_flow(request)
+        raise_for_redirect(response, "token", self.conn_id)
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
                 f"Avito rejected the client credentials of connection {self.conn_id!r} "
@@ -218,7 +225,7 @@ class AvitoHook(TelephonyHook):
         error = status_error(response, "token")
         if error is not None:
             raise error
-        token: m.TokenResponse = _parse_json(m.TokenResponse, response, "token")
+        token: m.TokenResponse = parse_json(m.TokenResponse, response.content, "token")
         register_secret(token.access_token, "avito_access_token")
         ttl = max(float(token.expires_in), 0.0)
         expires = time.monotonic() + ttl - min(60.0, ttl * 0.1)
@@ -234,11 +241,18 @@ class AvitoHook(TelephonyHook):
     @staticmethod
     def _calls_request(body: m.GetCallsRequest) -> ApiRequest[list[m.AvitoCall]]:
         def parse(response: httpx.Response) -> list[m.AvitoCall]:
-            page: m.GetCallsResponse = _parse_json(m.GetCallsResponse, response, "getCalls")
+            page: m.GetCallsResponse = parse_json(m.GetCallsResponse, response.content, "getCalls")
             error = body_error(page.error, "getCalls", response.status_code)
             if error is not None:
                 raise error
-            return page.calls or []
+            if page.calls is None:
+                # ``{}`` or ``"calls": null`` is not "no more calls": that is ``"calls": []``
+                raise UnexpectedResponseError(
+                    "getCalls: the answer has no 'calls' list (and no error); refusing to take it as "
+                    "the last page",
+                    status_code=response.status_code,
+                )
+            return page.calls
 
         return ApiRequest(name="getCalls", method="POST", path=GET_CALLS, json=body.body(), parse=parse)
 
@@ -247,7 +261,7 @@ class AvitoHook(TelephonyHook):
         check_call_id(call_id)
 
         def parse(response: httpx.Response) -> m.AvitoCall:
-            body: m.GetCallByIdResponse = _parse_json(m.GetCallByIdResponse, response, "getCallById")
+            body: m.GetCallByIdResponse = parse_json(m.GetCallByIdResponse, response.content, "getCallById")
             error = body_error(body.error, "getCallById", response.status_code)
             if error is not None:
                 raise error
@@ -311,7 +325,7 @@ class AvitoHook(TelephonyHook):
                 )
                 return self.exchange.run(self._calls_request(body))
 
-            for page in offset_pages(fetch, len, limit=page_size):
+            for page in offset_pages(fetch, len, limit=page_size, signature=_call_ids, what="getCalls"):
                 kept = _within(page, chunk)
                 if kept:
                     yield kept
@@ -382,26 +396,44 @@ class AvitoHook(TelephonyHook):
         return self.exchange.run(request)
 
     # --- connection test ----------------------------------------------------------------
-    def test_connection(self) -> tuple[bool, str]:
+    def probe(self) -> str:
         """Obtain a token and read one page of the last day's calls."""
-        try:
-            end = datetime.now(timezone.utc)
-            self.get_calls_page(end - timedelta(days=1), end, limit=1)
-        except TelephonyError as exc:
-            return False, str(exc)
-        except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
-        return True, "Connection successfully tested: token obtained and getCalls answered"
+        end = datetime.now(timezone.utc)
+        self.get_calls_page(end - timedelta(days=1), end, limit=1)
+        return "token obtained and getCalls answered"
 
 
-def answered_call_ids(calls_path: str | ObjectStoragePath) -> list[int]:
-    """Ids of answered calls (talk time > 0) in an export written by ``AvitoCallsToStorageOperator``."""
+def answered_call_ids(calls_path: str | ObjectStoragePath, *, field: str = "calls_path") -> list[int]:
+    """Ids of answered calls (talk time > 0) in an export written by ``AvitoCallsToStorageOperator``.
+
+    A file that is missing, not an export, or holds a record without a usable ``callId`` raises
+    :class:`RequestValidationError` naming ``field`` and the record.
+    """
     from airflow_provider_telephony.core.storage import read_records
 
     ids: list[int] = []
-    for record in read_records(calls_path):
-        if float(record.get("talkDuration") or 0) > 0:
-            ids.append(int(record["callId"]))
+    for number, record in enumerate(read_records(calls_path, field=field), 1):
+        try:
+            answered = float(record.get("talkDuration") or 0) > 0
+        except (TypeError, ValueError):
+            raise RequestValidationError(
+                field, f"record {number} has a talkDuration that is not a number", value=str(calls_path)
+            ) from None
+        if not answered:
+            continue
+        call_id = record.get("callId")
+        if call_id is None:
+            raise RequestValidationError(
+                field,
+                f"record {number} has no callId (is this an Avito calls export?)",
+                value=str(calls_path),
+            )
+        try:
+            ids.append(check_call_id(int(call_id) if isinstance(call_id, str) else call_id))
+        except (ValueError, RequestValidationError):
+            raise RequestValidationError(
+                field, f"record {number} has a callId that is not a positive integer", value=str(calls_path)
+            ) from None
     return ids
 
 

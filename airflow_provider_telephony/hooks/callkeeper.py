@@ -23,7 +23,10 @@ consecutive windows neither share nor skip a second, and no client-side filterin
 (whose time zone the documents do not state) is needed.
 
 **Paging.**  v1: pages ``0 .. inbound.ofPages - 1`` (csv carries no ``inbound``: until "Incorrect page
-is set").  v3: until an empty page or "Incorrect page is set".
+is set").  v3: until an empty page or "Incorrect page is set".  A page whose records were already seen
+in the same sequence (a server ignoring the page number, or cycling A, B, A, B) raises
+:class:`~airflow_provider_telephony.core.errors.PagingError`; a body with neither records nor an error
+is an error, never the last page.
 
 **Errors inside the body** (``inbound.error``, whatever the HTTP status): "No rows found" is an
 empty result; "User is not recognized" is an :class:`AuthenticationError` naming the connection;
@@ -51,10 +54,12 @@ from airflow_provider_telephony.core.errors import (
     VendorError,
     error_for_status,
     retry_after_seconds,
+    vendor_text,
 )
 from airflow_provider_telephony.core.exchange import ApiRequest
 from airflow_provider_telephony.core.hookbase import TelephonyHook
-from airflow_provider_telephony.core.redact import redact_text, register_secret
+from airflow_provider_telephony.core.pagination import PageGuard
+from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
 from airflow_provider_telephony.hooks import callkeeper_formats as wire
@@ -117,8 +122,8 @@ def _signature(rows: Sequence[BaseModel]) -> tuple[Any, ...]:
     """What identifies a page's content (its size, first and last record without the ``page`` echo)."""
     return (
         len(rows),
-        rows[0].model_dump(exclude={"page"}),
-        rows[-1].model_dump(exclude={"page"}),
+        rows[0].model_dump_json(exclude={"page"}),
+        rows[-1].model_dump_json(exclude={"page"}),
     )
 
 
@@ -199,15 +204,9 @@ class CallKeeperHook(TelephonyHook):
     def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
         """HTTP-level errors; a documented error *inside* the body (any 4xx but 429) is left to the parser."""
         status = response.status_code
-        if status < 300:
-            return None
-        message = f"{request.name}: HTTP {status}"
         if status < 400:
-            # the redirect target is neither followed nor shown: it may carry the key
-            return VendorError(
-                f"{message} redirect; check the scheme and path of connection {self.conn_id!r}'s host",
-                status_code=status,
-            )
+            return None  # redirects never get here: the exchange refuses them first
+        message = f"{request.name}: HTTP {status}"
         if status < 500 and status != 429:
             text = wire.error_text(response.content)
             if text is not None and wire.error_kind(text) is not None:
@@ -226,7 +225,7 @@ class CallKeeperHook(TelephonyHook):
     ) -> m.CallKeeperPage[Any]:
         """Map ``inbound.error``: an empty page for "No rows found" and for paging past the end; else raise."""
         kind = wire.error_kind(message)
-        shown = redact_text(message, phones=True)
+        shown = vendor_text(message)
         if kind == "no_rows":
             return m.CallKeeperPage([], page, past_end=page > 0)
         if kind == "page" and page > 0:
@@ -329,25 +328,14 @@ class CallKeeperHook(TelephonyHook):
         return self._v3_pages(req) if bounds else iter(())
 
     def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[list[m.V3Call]]:
-        previous: tuple[Any, ...] | None = None
+        guard = PageGuard(f"CallKeeper v3 call/{req.method}")
         while True:
             result = self.exchange.run(self._v3_request(req))
             if not result.rows:
                 return
-            previous = self._check_advances(result.rows, previous, req.page)
+            guard.check(_signature(result.rows), f"page {req.page}")
             yield result.rows
             req = req.model_copy(update={"page": req.page + 1})
-
-    def _check_advances(
-        self, rows: Sequence[BaseModel], previous: tuple[Any, ...] | None, page: int
-    ) -> tuple[Any, ...]:
-        """Refuse a server that ignores the page number (it would page forever)."""
-        signature = _signature(rows)
-        if signature == previous:
-            raise VendorError(
-                f"CallKeeper page {page} repeats page {page - 1}: the server ignores the page number"
-            )
-        return signature
 
     # --- v1 -----------------------------------------------------------------------------
     def get_v1_page(
@@ -430,11 +418,11 @@ class CallKeeperHook(TelephonyHook):
         return iter(()) if empty else self._v1_pages(req)
 
     def _v1_pages(self, req: m.V1PageRequest) -> Iterator[list[m.V1Row]]:
-        previous: tuple[Any, ...] | None = None
+        guard = PageGuard(f"CallKeeper v1 {req.entity}/get")
         while True:
             result = self.exchange.run(self._v1_request(req))
             if result.rows:
-                previous = self._check_advances(result.rows, previous, req.page)
+                guard.check(_signature(result.rows), f"page {req.page}")
                 yield result.rows
             if result.past_end or not result.rows:
                 return
@@ -511,18 +499,13 @@ class CallKeeperHook(TelephonyHook):
             yield from page
 
     # --- connection test ----------------------------------------------------------------
-    def test_connection(self) -> tuple[bool, str]:
+    def probe(self) -> str:
         """Read page 0 of the last day's own calls ("No rows found" counts as success)."""
-        try:
-            end = datetime.now(timezone.utc)
-            start = end - timedelta(days=1)
-            version = self.api_version
-            if version == "v3":
-                self.get_v3_page("get", start, end)
-            else:
-                self.get_v1_page("call", time_start=start, time_end=end)
-        except TelephonyError as exc:
-            return False, str(exc)
-        except Exception as exc:
-            return False, f"{type(exc).__name__}: {redact_text(str(exc))}"
-        return True, f"Connection successfully tested: CallKeeper API {version} answered"
+        end = datetime.now(timezone.utc)
+        start = end - timedelta(days=1)
+        version = self.api_version
+        if version == "v3":
+            self.get_v3_page("get", start, end)
+        else:
+            self.get_v1_page("call", time_start=start, time_end=end)
+        return f"CallKeeper API {version} answered"

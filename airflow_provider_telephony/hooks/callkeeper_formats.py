@@ -20,9 +20,12 @@ a record reads identically from all four formats.  Fields a model does not decla
 Whatever was requested, a body that starts with ``{`` is read as JSON and one that starts with ``<`` as
 XML: a server answers a wrong ``{format}`` segment in JSON.
 
-A body that cannot be read at all (cut short, not the format it claims) raises
-:class:`~airflow_provider_telephony.core.errors.ServerError`, which is retried; a readable body of the
-wrong shape raises :class:`~airflow_provider_telephony.core.errors.VendorError`, which is not.
+A body that cannot be read at all (empty, cut short, not the format it claims) raises
+:class:`~airflow_provider_telephony.core.errors.UnreadableResponseError`, which is retried; a readable
+body of the wrong shape — a record that breaks its model, or an answer with neither records
+(``payload``) nor an error — raises :class:`~airflow_provider_telephony.core.errors.UnexpectedResponseError`,
+which is not.  Neither is ever taken as "no more rows": only an empty ``payload``/array, "No rows
+found" or "Incorrect page is set" ends paging.
 Neither message contains record values (they may be phone numbers).  A csv or plain body cut inside
 its very last value cannot be told from a complete one; cuts the transport sees (``Content-Length``,
 chunked encoding) are retried by the exchange before parsing.
@@ -46,7 +49,8 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from airflow_provider_telephony.core.errors import ServerError, VendorError
+from airflow_provider_telephony.core.errors import UnexpectedResponseError, UnreadableResponseError
+from airflow_provider_telephony.core.exchange import body_error
 from airflow_provider_telephony.models import callkeeper as m
 
 LIST_SEPARATOR = "|"
@@ -60,23 +64,22 @@ class ParsedV1:
     rows: list[Any]
 
 
-def _unreadable(what: str, fmt: str, exc: BaseException) -> ServerError:
-    return ServerError(f"{what}: unreadable {fmt} response ({type(exc).__name__})")
+def _unreadable(what: str, fmt: str, exc: BaseException | str) -> UnreadableResponseError:
+    reason = exc if isinstance(exc, str) else type(exc).__name__
+    return UnreadableResponseError(f"{what}: unreadable {fmt} response ({reason})")
 
 
-def _shape_error(what: str, exc: PydanticValidationError) -> VendorError | ServerError:
-    """A pydantic failure: broken JSON is a retryable ServerError, a wrong shape a VendorError.
+def _shape_error(
+    what: str, exc: PydanticValidationError
+) -> UnexpectedResponseError | UnreadableResponseError:
+    """A pydantic failure: broken JSON is unreadable (retried), a wrong shape unexpected (not retried)."""
+    return body_error(exc, what)
 
-    Only locations and rules are shown, never the rejected values.
-    """
-    errors = exc.errors(include_url=False, include_input=False)
-    if any(err.get("type") == "json_invalid" for err in errors):
-        return ServerError(f"{what}: unreadable json response (invalid or cut-short JSON)")
-    first = errors[0]
-    loc = ".".join(str(part) for part in first.get("loc", ())) or "body"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return VendorError(
-        f"{what}: response does not have the documented shape: {loc}: {first.get('msg')}{more}"
+
+def _no_payload(what: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"{what}: the answer has neither records ('payload') nor an error ('inbound.error'); "
+        "refusing to take it as the last page"
     )
 
 
@@ -151,7 +154,10 @@ def _second_chance(
         if isinstance(data, dict) and isinstance(data.get("payload") or [], list):
             rows = [_blank_to_none(model, row) for row in data.get("payload") or []]
             body = _v1_adapter(model).model_validate({**data, "payload": rows})
-            return list(body.payload or []), _envelope(body)
+            inbound = _envelope(body)
+            if data.get("payload") is None and inbound.error is None:
+                raise _no_payload(what)
+            return list(body.payload or []), inbound
     except PydanticValidationError as again:
         raise _shape_error(what, again) from None
     raise _shape_error(what, exc) from None
@@ -164,7 +170,10 @@ def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1
     except PydanticValidationError as exc:
         rows, inbound = _second_chance(content, model, what, exc)
         return ParsedV1(inbound or m.Inbound(), rows)
-    return ParsedV1(_envelope(body), list(body.payload or []))
+    inbound = _envelope(body)
+    if body.payload is None and inbound.error is None:
+        raise _no_payload(what)
+    return ParsedV1(inbound, list(body.payload))
 
 
 def parse_v3(content: bytes, what: str) -> tuple[list[m.V3Call], m.Inbound | None]:
@@ -178,12 +187,14 @@ def parse_v3(content: bytes, what: str) -> tuple[list[m.V3Call], m.Inbound | Non
             return _V3_ROWS.validate_json(content), None
         if head == b"{":
             body = m.V1Response[m.V3Call].model_validate_json(content)
-            return list(body.payload or []), _envelope(body)
+            inbound = _envelope(body)
+            if body.payload is None and inbound.error is None:
+                raise _no_payload(what)
+            return list(body.payload or []), inbound
     except PydanticValidationError as exc:
         return _second_chance(content, m.V3Call, what, exc)
-    if head == b"":
-        return [], None
-    raise ServerError(f"{what}: unreadable response (expected a JSON array of calls)")
+    reason = "empty body" if head == b"" else "expected a JSON array of calls"
+    raise _unreadable(what, "json", reason)
 
 
 # ----------------------------------------------------------------------------- text formats
@@ -267,6 +278,8 @@ def parse_v1_xml(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
     inbound_raw = _xml_value(inbound_el) if inbound_el is not None else {}
     inbound = _inbound(inbound_raw if isinstance(inbound_raw, dict) else {}, what)
     payload_el = root.find("payload")
+    if payload_el is None and inbound.error is None:
+        raise _no_payload(what)
     raw_rows: list[dict[str, Any]] = []
     if payload_el is not None:
         for record in payload_el:
@@ -282,7 +295,7 @@ def parse_v1_csv(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(what, "csv", exc) from None
     if not lines:
-        return ParsedV1(m.Inbound(), [])
+        raise _unreadable(what, "csv", "empty body")
     header = [name.strip() for name in lines[0]]
     if header == ["error"]:
         message = lines[1][0] if len(lines) > 1 and lines[1] else ""
@@ -291,7 +304,7 @@ def parse_v1_csv(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
     for line in lines[1:]:
         if len(line) != len(header):
             # a record with the wrong number of cells: the body was cut short
-            raise ServerError(f"{what}: unreadable csv response (a record does not match the header)")
+            raise _unreadable(what, "csv", "a record does not match the header")
         raw_rows.append(dict(zip(header, line, strict=True)))
     return ParsedV1(m.Inbound(), _rows(model, raw_rows, what))
 
@@ -312,16 +325,20 @@ def parse_v1_plain(content: bytes, model: type[BaseModel], what: str) -> ParsedV
             continue
         key, sep, value = line.partition(":")
         if not sep or not sections:
-            raise ServerError(f"{what}: unreadable plain response (a line is not 'key: value')")
+            raise _unreadable(what, "plain", "a line is not 'key: value'")
         sections[-1][1].append((key.strip(), value[1:] if value.startswith(" ") else value))
-    inbound_raw: dict[str, Any] = {}
+    if not sections:
+        raise _unreadable(what, "plain", "empty body")
+    inbound_raw: dict[str, Any] | None = None
     raw_rows: list[dict[str, Any]] = []
     for title, pairs in sections:
         if title == "inbound":
             inbound_raw = _nest(pairs)
         elif title == "payload" or title.startswith("payload "):
             raw_rows.append(_nest(pairs))
-    return ParsedV1(_inbound(inbound_raw, what), _rows(model, raw_rows, what))
+    if inbound_raw is None and not raw_rows:
+        raise _no_payload(what)
+    return ParsedV1(_inbound(inbound_raw or {}, what), _rows(model, raw_rows, what))
 
 
 def parse_v1(content: bytes, fmt: str, model: type[BaseModel], what: str) -> ParsedV1:
@@ -332,12 +349,12 @@ def parse_v1(content: bytes, fmt: str, model: type[BaseModel], what: str) -> Par
     if head == b"<":
         return parse_v1_xml(content, model, what)
     if head == b"":
-        return ParsedV1(m.Inbound(), [])
+        raise _unreadable(what, fmt, "empty body")
     if fmt == "csv":
         return parse_v1_csv(content, model, what)
     if fmt == "plain":
         return parse_v1_plain(content, model, what)
-    raise ServerError(f"{what}: unreadable {fmt} response")
+    raise _unreadable(what, fmt, "not JSON or XML")
 
 
 def error_text(content: bytes) -> str | None:

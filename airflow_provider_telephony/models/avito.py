@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from airflow_provider_telephony.core.windows import EARLIEST, LATEST
 
 #: the document: "dateTimeTo … maximum dateTimeFrom + 3 months"; 89 days fits in any 3 calendar months
 MAX_WINDOW = timedelta(days=89)
@@ -104,7 +106,11 @@ def rfc3339(moment: datetime, *, round_up: bool = False) -> str:
     moment = moment.astimezone(timezone.utc)
     if round_up and moment.microsecond:
         moment += timedelta(seconds=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # explicit widths: strftime("%Y") does not pad years below 1000 on every platform
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
 
 
 class GetCallsRequest(BaseModel):
@@ -122,15 +128,24 @@ class GetCallsRequest(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must be time-zone aware (naive datetimes are ambiguous)")
+        if not EARLIEST <= value < LATEST:
+            raise ValueError("must be between 1970-01-01 and 9999-01-01 (UTC)")
         return value
 
-    @model_validator(mode="after")
-    def _window(self) -> GetCallsRequest:
-        if self.date_time_to < self.date_time_from:
-            raise ValueError("date_time_to must not be before date_time_from")
-        if self.date_time_to - self.date_time_from > MAX_WINDOW:
-            raise ValueError(f"window must be at most {MAX_WINDOW.days} days (the API allows 3 months)")
-        return self
+    @field_validator("date_time_to")
+    @classmethod
+    def _window(cls, value: datetime, info: ValidationInfo) -> datetime:
+        # a field validator (not a model validator) so that the error names date_time_to
+        start = info.data.get("date_time_from")
+        if start is None:
+            return value
+        if value < start:
+            raise ValueError("must not be before date_time_from")
+        if value - start > MAX_WINDOW:
+            raise ValueError(
+                f"must be at most {MAX_WINDOW.days} days after date_time_from (the API allows 3 months)"
+            )
+        return value
 
     def body(self) -> dict[str, Any]:
         return {

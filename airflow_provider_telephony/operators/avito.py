@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_telephony.core.operator_utils import Progress, export_pages
+from airflow_provider_telephony.core.operator_utils import Progress, export_pages, fail_fast
+from airflow_provider_telephony.core.windows import DEFAULT_MAX_WINDOW
 
 
 class AvitoCallsToStorageOperator(BaseOperator):
@@ -27,7 +28,11 @@ class AvitoCallsToStorageOperator(BaseOperator):
     :param window_end: window end (templated); default: ``data_interval_end``.
     :param lookback: when the window is empty (cron schedules have zero-length data intervals in
         Airflow 3), export ``[end - lookback, end)`` instead of failing.
-    :param output_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra).
+    :param max_window: the longest window accepted (default 366 days); a longer one fails before any
+        request, so a mistyped year cannot turn into hundreds of requests.
+    :param output_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra);
+        ``output_path`` must end in the format's extension (``.jsonl``/``.json``/``.ndjson``, ``.csv``,
+        ``.parquet``).
     :param page_size: calls per request, 1..100.
     :param avito_conn_id: Airflow connection id.
     """
@@ -42,32 +47,38 @@ class AvitoCallsToStorageOperator(BaseOperator):
         window_start: Any = None,
         window_end: Any = None,
         lookback: timedelta | None = None,
+        max_window: timedelta = DEFAULT_MAX_WINDOW,
         output_format: str = "jsonl",
         page_size: int = 100,
         avito_conn_id: str = "avito_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_telephony.core.windows import check_lookback, check_max_window
         from airflow_provider_telephony.hooks.avito import check_page_size
 
         self.output_path = output_path
         self.window_start = window_start
         self.window_end = window_end
-        self.lookback = lookback
+        self.lookback = check_lookback(lookback)
+        self.max_window = check_max_window(max_window)
         self.output_format = output_format
         self.page_size = check_page_size(page_size)
         self.avito_conn_id = avito_conn_id
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.storage import as_storage_path, check_format
+        from airflow_provider_telephony.core.storage import check_format, check_output_path
         from airflow_provider_telephony.core.windows import window_from_context
         from airflow_provider_telephony.hooks.avito import AvitoHook
         from airflow_provider_telephony.models.avito import AvitoCall
 
         # everything is validated before the first request
         fmt = check_format(self.output_format)
-        window = window_from_context(context, self.window_start, self.window_end, self.lookback)
-        path = as_storage_path(self.output_path)
+        window = window_from_context(
+            context, self.window_start, self.window_end, self.lookback, self.max_window
+        )
+        path = check_output_path(self.output_path, fmt)
         self.log.info("exporting Avito calls %s .. %s to %s (%s)", window.start, window.end, path, fmt)
 
         answered = 0
@@ -129,14 +140,14 @@ class AvitoDownloadRecordingsOperator(BaseOperator):
         self.fail_on_not_ready = fail_on_not_ready
         self.avito_conn_id = avito_conn_id
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_telephony.core.errors import NotFoundError, NotReadyError
-        from airflow_provider_telephony.core.storage import as_storage_path
+        from airflow_provider_telephony.core.storage import check_output_folder
         from airflow_provider_telephony.hooks.avito import AvitoHook, resolve_call_ids
 
         ids = resolve_call_ids(self.call_ids, self.calls_path)
-        folder = as_storage_path(self.destination)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = check_output_folder(self.destination)
         downloaded = skipped = total_bytes = 0
         not_ready: list[int] = []
         missing: list[int] = []
@@ -180,7 +191,7 @@ class AvitoDownloadRecordingsOperator(BaseOperator):
             "missing": missing,
         }
         if not_ready and self.fail_on_not_ready:
-            from airflow.sdk.exceptions import AirflowException
+            from airflow_provider_telephony.core.compat import airflow_exception
 
-            raise AirflowException(f"{len(not_ready)} recordings not ready yet: {not_ready}")
+            raise airflow_exception()(f"{len(not_ready)} recordings not ready yet: {not_ready}")
         return summary

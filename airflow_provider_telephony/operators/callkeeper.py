@@ -8,7 +8,8 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_telephony.core.operator_utils import export_pages
+from airflow_provider_telephony.core.operator_utils import export_pages, fail_fast
+from airflow_provider_telephony.core.windows import DEFAULT_MAX_WINDOW
 
 
 class CallKeeperCallsToStorageOperator(BaseOperator):
@@ -32,12 +33,15 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
     :param window_end: window end (templated); default: ``data_interval_end``.
     :param lookback: when the window is empty (cron schedules have zero-length data intervals in
         Airflow 3), export ``[end - lookback, end)`` instead of failing.
+    :param max_window: the longest window accepted (default 366 days); a longer one fails before any
+        request.
     :param method: ``getWithRole`` (default: own calls and those granted by a role), ``get`` (own) or
         ``getByRole`` (granted by a role; in v3 it needs the connection extra ``role_api_key``).  In v1
         these read the entities ``call`` and/or ``callrole``.
     :param api_version: ``v3`` or ``v1``; ``None`` (default) uses the connection's ``api_version``.
     :param response_format: v1 only — ``json`` (default), ``xml``, ``csv`` or ``plain``; v3 answers json.
-    :param output_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra).
+    :param output_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra);
+        ``output_path`` must end in the format's extension.
     :param callkeeper_conn_id: Airflow connection id.
     """
 
@@ -51,6 +55,7 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
         window_start: Any = None,
         window_end: Any = None,
         lookback: timedelta | None = None,
+        max_window: timedelta = DEFAULT_MAX_WINDOW,
         method: str = "getWithRole",
         api_version: str | None = None,
         response_format: str = "json",
@@ -59,6 +64,7 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_telephony.core.windows import check_lookback, check_max_window
         from airflow_provider_telephony.hooks.callkeeper import (
             check_api_version,
             check_method,
@@ -72,19 +78,23 @@ class CallKeeperCallsToStorageOperator(BaseOperator):
         self.output_path = output_path
         self.window_start = window_start
         self.window_end = window_end
-        self.lookback = lookback
+        self.lookback = check_lookback(lookback)
+        self.max_window = check_max_window(max_window)
         self.output_format = output_format
         self.callkeeper_conn_id = callkeeper_conn_id
 
+    @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.storage import as_storage_path, check_format
+        from airflow_provider_telephony.core.storage import check_format, check_output_path
         from airflow_provider_telephony.core.windows import window_from_context
         from airflow_provider_telephony.hooks.callkeeper import CallKeeperHook
 
         # everything is validated, and the first request defined, before the output file is opened
         fmt = check_format(self.output_format)
-        window = window_from_context(context, self.window_start, self.window_end, self.lookback)
-        path = as_storage_path(self.output_path)
+        window = window_from_context(
+            context, self.window_start, self.window_end, self.lookback, self.max_window
+        )
+        path = check_output_path(self.output_path, fmt)
         with CallKeeperHook(self.callkeeper_conn_id, api_version=self.api_version) as hook:
             version = hook.api_version
             pages = hook.iter_call_pages(

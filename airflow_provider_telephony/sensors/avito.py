@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
-from airflow_provider_telephony.core.operator_utils import default_deferrable
+from airflow_provider_telephony.core.operator_utils import default_deferrable, fail_fast, raise_for_event
 
 
 class AvitoRecordingSensor(BaseSensorOperator):
@@ -70,12 +70,14 @@ class AvitoRecordingSensor(BaseSensorOperator):
                     ready.add(call_id)
         return [call_id for call_id in ids if call_id not in ready]
 
+    @fail_fast
     def poke(self, context: Any) -> bool:
         ids = self._ids()
         pending = self._pending(ids)
         self.log.info("%d of %d recordings ready", len(ids) - len(pending), len(ids))
         return not pending
 
+    @fail_fast
     def execute(self, context: Any) -> list[int]:
         ids = self._ids()
         if not self.deferrable:
@@ -98,12 +100,9 @@ class AvitoRecordingSensor(BaseSensorOperator):
             )
         return ids
 
+    @fail_fast
     def execute_complete(self, context: Any, event: dict[str, Any]) -> list[int]:
-        """Resume after the trigger fired: fail on its error, else return every waited-for id."""
-        if event.get("status") != "success":
-            from airflow.sdk.exceptions import AirflowException
-
-            raise AirflowException(
-                f"waiting for recordings failed: {event.get('error_type')}: {event.get('message')}"
-            )
+        """Resume after the trigger fired: fail on its error (at once when it is permanent), else
+        return every waited-for id."""
+        raise_for_event(event, "waiting for recordings")
         return self._ids()

@@ -49,6 +49,7 @@ class AvitoRecordingTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_telephony.core.errors import TelephonyError
+        from airflow_provider_telephony.core.operator_utils import error_event
         from airflow_provider_telephony.hooks.avito import AvitoHook
 
         hook = AvitoHook(self.avito_conn_id)
@@ -67,6 +68,6 @@ class AvitoRecordingTrigger(BaseTrigger):
                 pending = still
                 await asyncio.sleep(self.poke_interval)
         except TelephonyError as exc:
-            yield TriggerEvent({"status": "error", "error_type": type(exc).__name__, "message": str(exc)})
+            yield TriggerEvent(error_event(exc))
         finally:
             await hook.aclose()

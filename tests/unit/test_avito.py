@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
@@ -88,13 +89,15 @@ def test_operator_validates_before_any_request(tmp_path: Path) -> None:
     op = AvitoCallsToStorageOperator(task_id="t", output_path=str(tmp_path / "x.jsonl"), output_format="xlsx")
     with respx.mock(assert_all_called=False) as router:
         route = router.route()
-        with pytest.raises(RequestValidationError, match="output_format"):
+        # refused before any request, and at once (AirflowFailException: no task retries spent)
+        with pytest.raises(AirflowFailException, match="output_format") as err:
             op.execute({"data_interval_start": DAY, "data_interval_end": NEXT})
+        assert isinstance(err.value.__cause__, RequestValidationError)
         op.output_format = "jsonl"
-        with pytest.raises(RequestValidationError, match="zero-length data intervals"):
+        with pytest.raises(AirflowFailException, match="zero-length data intervals"):
             op.execute({"data_interval_start": DAY, "data_interval_end": DAY})
         op.window_start, op.window_end = "2026-06-15T00:00:00", "2026-06-16T00:00:00+00:00"
-        with pytest.raises(RequestValidationError, match="window_start: must be time-zone aware"):
+        with pytest.raises(AirflowFailException, match="window_start: must be time-zone aware"):
             op.execute({})
         assert not route.called
     assert not list(tmp_path.iterdir())
@@ -102,10 +105,10 @@ def test_operator_validates_before_any_request(tmp_path: Path) -> None:
 
 def test_download_operator_needs_exactly_one_source(tmp_path: Path) -> None:
     op = AvitoDownloadRecordingsOperator(task_id="d", destination=str(tmp_path))
-    with pytest.raises(RequestValidationError, match="exactly one of call_ids or calls_path"):
+    with pytest.raises(AirflowFailException, match="exactly one of call_ids or calls_path"):
         op.execute({})
     op.call_ids = [1, "x"]
-    with pytest.raises(RequestValidationError, match="call_ids: must contain only positive integers"):
+    with pytest.raises(AirflowFailException, match="call_ids: must contain only positive integers"):
         op.execute({})
 
 

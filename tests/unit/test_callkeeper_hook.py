@@ -21,7 +21,9 @@ from airflow_provider_telephony.core.errors import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    PagingError,
     RateLimitedError,
+    RedirectError,
     RequestValidationError,
     ServerError,
     ValidationError,
@@ -415,7 +417,7 @@ def test_http_statuses_map_to_error_classes(monkeypatch: pytest.MonkeyPatch) -> 
     cases: list[tuple[httpx.Response, type[Exception], int]] = [
         (httpx.Response(401, text="nope"), AuthenticationError, 1),
         (httpx.Response(404, text="<html>not here</html>"), NotFoundError, 1),
-        (httpx.Response(302, headers={"location": f"https://elsewhere.test/?{KEY}"}), VendorError, 1),
+        (httpx.Response(302, headers={"location": f"https://elsewhere.test/?{KEY}"}), RedirectError, 1),
         (httpx.Response(400, text="bad"), ValidationError, 1),
         (httpx.Response(503), ServerError, 3),
         (httpx.Response(429), RateLimitedError, 3),
@@ -514,7 +516,7 @@ def test_v3_pages_until_an_empty_page_or_incorrect_page() -> None:
 def test_a_server_that_ignores_the_page_number_is_refused() -> None:
     with respx.mock() as router:
         router.get(url__startswith=V3_PREFIX).mock(return_value=httpx.Response(200, json=[_v3_call(1)]))
-        with CallKeeperHook() as hook, pytest.raises(VendorError, match="ignores the page number"):
+        with CallKeeperHook() as hook, pytest.raises(PagingError, match="ignores the offset or page number"):
             list(hook.iter_v3_pages(DAY, NEXT, method="get"))
 
 
