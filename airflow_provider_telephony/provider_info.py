@@ -17,8 +17,14 @@ def _common_extra_fields() -> dict[str, Any]:
     return {
         "timeout": {
             "label": "Timeout (seconds)",
-            "description": "Read/connect timeout for each HTTP request. Default 30.",
+            "description": "Timeout of each network operation (connect, each read) of a request. Default 30.",
             "schema": {"type": ["number", "null"], "default": 30},
+        },
+        "deadline": {
+            "label": "Request deadline (seconds)",
+            "description": "Time allowed for a whole request, connect to last byte (bounds a server that "
+            "answers very slowly). Default 120.",
+            "schema": {"type": ["number", "null"], "default": 120},
         },
         "ca_bundle": {
             "label": "CA bundle path",
@@ -28,7 +34,8 @@ def _common_extra_fields() -> dict[str, Any]:
         },
         "max_retries": {
             "label": "Max retries",
-            "description": "How many times an idempotent request is retried on 429/5xx/timeouts. Default 5.",
+            "description": "How many times an idempotent request is retried on 429/5xx/timeouts "
+            "(0 to 20). Default 5.",
             "schema": {"type": ["integer", "null"], "default": 5},
         },
     }

@@ -41,6 +41,16 @@ def request_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+def deadline_passed() -> bool:
+    """Whether the deadline of the request in progress (if any) has passed.
+
+    The read that crosses the deadline fails with the socket's own timeout (its timeout was the
+    time left), so the exchange asks this to name the deadline in the error.
+    """
+    deadline = _deadline.get()
+    return deadline is not None and time.monotonic() >= deadline
+
+
 def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:
     """``timeout`` shrunk to what is left of the current deadline; raise ``expired`` when none is left."""
     deadline = _deadline.get()

@@ -16,7 +16,7 @@ sensors, retry policies and DAG authors decide on the class, never on a vendor's
     │   ├── ServerError             retried (5xx, 408, vendor "internal error")
     │   │   └── UnreadableResponseError   retried: a body that cannot be decoded
     │   ├── UnexpectedResponseError a readable body without the documented shape
-    │   └── PagingError             pages that do not advance (a page seen before)
+    │   └── PagingError             permanent: pages do not advance (a page seen before)
     └── TransportError              retried: no complete answer (timeout, reset, deadline)
 
 ``permanent`` errors cannot be cured by trying again: operators fail the task at once
@@ -188,7 +188,10 @@ class UnexpectedResponseError(VendorError):
 
 class PagingError(VendorError):
     """Pages do not advance: the server sent a page seen before (it ignores the page or offset), or
-    more records than asked for.  Paging on would loop forever or duplicate records."""
+    more records than asked for.  Paging on would loop forever or duplicate records.  Permanent: a
+    server that ignores the offset does so on the next attempt too."""
+
+    _permanent = True
 
 
 class TransportError(TelephonyError):

@@ -16,9 +16,10 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, request_deadline
+from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, deadline_passed, request_deadline
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
+    ConfigurationError,
     RedirectError,
     TelephonyError,
     TransportError,
@@ -104,12 +105,21 @@ class VendorApi(Protocol):
         ...
 
 
-def map_transport_error(exc: Exception, what: str, deadline: float | None = None) -> TransportError:
-    """Translate an httpx transport failure into :class:`TransportError` with a redacted message."""
+def map_transport_error(
+    exc: Exception, what: str, deadline: float | None = None
+) -> TransportError | ConfigurationError:
+    """Translate an httpx transport failure into :class:`TransportError` with a redacted message
+    (or :class:`ConfigurationError` for a TLS handshake no retry can fix)."""
     import httpx
 
     sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-    if DEADLINE_EXCEEDED in str(exc):
+    if isinstance(exc, httpx.ConnectError) and _tls_failure(exc):
+        # a certificate the trust store rejects, or TLS spoken to a plain-HTTP port: no retry helps
+        return ConfigurationError(
+            f"{what}: TLS handshake failed ({redact_url(exc)}): check the scheme (http/https) of the "
+            "connection's host, and its ca_bundle extra if a proxy re-signs TLS"
+        )
+    if DEADLINE_EXCEEDED in str(exc) or (isinstance(exc, httpx.TimeoutException) and deadline_passed()):
         limit = f" of {deadline:g}s" if deadline else ""
         return TransportError(
             f"{what}: no complete answer within the request deadline{limit} (connection extra 'deadline')",
@@ -117,6 +127,20 @@ def map_transport_error(exc: Exception, what: str, deadline: float | None = None
         )
     kind = type(exc).__name__
     return TransportError(f"{what}: {kind}: {redact_url(exc)}", request_sent=sent)
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether an httpx connect error was caused by TLS itself (verification, protocol mismatch)."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError | ssl.CertificateError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def body_error(exc: Exception, what: str) -> UnreadableResponseError | UnexpectedResponseError:

@@ -12,12 +12,20 @@ from typing import Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_telephony.core.errors import TelephonyError
+from airflow_provider_telephony.core.errors import ConfigurationError, TelephonyError
 from airflow_provider_telephony.core.exchange import Exchange, Flow
 from airflow_provider_telephony.core.redact import redact_text, register_secret
 from airflow_provider_telephony.core.transport import ConnectionSettings
 
 H = TypeVar("H", bound="TelephonyHook")
+
+
+def _not_found() -> type[Exception]:
+    try:
+        from airflow.sdk.exceptions import AirflowNotFoundException
+    except ImportError:  # pragma: no cover - Airflow 3.1
+        from airflow.exceptions import AirflowNotFoundException  # type: ignore[no-redef]
+    return AirflowNotFoundException  # type: ignore[no-any-return]
 
 
 class TelephonyHook(BaseHook):
@@ -43,22 +51,29 @@ class TelephonyHook(BaseHook):
             conn, default_base_url=self.default_base_url, conn_type=self.conn_type
         )
 
+    def _missing(self, exc: Exception) -> ConfigurationError:
+        return ConfigurationError(
+            f"connection {self.conn_id!r} cannot be loaded: {exc} (define it in the UI, with an "
+            f"AIRFLOW_CONN_{self.conn_id.upper()} variable or in your secrets backend)"
+        )
+
     @property
     def settings(self) -> ConnectionSettings:
         if self._settings is None:
-            self._settings = self._settings_from(self.get_connection(self.conn_id))
+            try:
+                conn = self.get_connection(self.conn_id)
+            except _not_found() as exc:
+                raise self._missing(exc) from None
+            self._settings = self._settings_from(conn)
         return self._settings
 
     async def aload_settings(self) -> ConnectionSettings:
         """Load the connection from async code (triggers) without blocking the event loop."""
         if self._settings is None:
-            aget = getattr(BaseHook, "aget_connection", None)
-            if aget is not None:
-                conn = await aget(self.conn_id)
-            else:  # Airflow 3.1 without aget_connection
-                import asyncio
-
-                conn = await asyncio.to_thread(self.get_connection, self.conn_id)
+            try:
+                conn = await self.aget_connection(self.conn_id)
+            except _not_found() as exc:
+                raise self._missing(exc) from None
             self._settings = self._settings_from(conn)
         return self._settings
 

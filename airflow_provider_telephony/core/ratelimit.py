@@ -1,13 +1,20 @@
 """Client-side rate limiting, shared by every hook that talks to the same connection in a process.
 
 A token bucket refilled at ``per_minute / 60`` tokens a second spreads requests instead of
-bursting into a vendor's per-minute quota.  Vendor headers correct the bucket: a declared
-``X-RateLimit-Limit`` replaces the configured guess, and when ``X-RateLimit-Remaining`` says fewer
-requests remain than we think, we believe the server (none left: the next request waits).
+bursting into a vendor's per-minute quota.  The rate comes from, in order of precedence:
 
-Headers are server-controlled, so they are bounded: a declared limit below
-:data:`MIN_PER_MINUTE` (or not a finite number) is ignored, and no single wait the bucket asks for
-exceeds :data:`MAX_WAIT` — a quota is per minute, so a longer wait cannot be needed.
+* the connection extra ``rate_limit_per_minute`` — the user's quota (a contract above the default,
+  or a share of a quota other systems use too).  The server may only lower it;
+* the server's ``X-RateLimit-Limit`` header, when it sends one;
+* the hook's documented default.
+
+``X-RateLimit-Remaining: 0`` means the server's window is spent: the next request waits until the
+window *can* have reset — a minute after the earliest request this bucket sent within the last
+minute — rather than one token interval, which would only earn a 429.  A lower remaining count than
+the bucket holds is believed.
+
+Headers are server-controlled, so they are bounded: a declared limit below :data:`MIN_PER_MINUTE`
+(or not a finite number) is ignored with a warning, and no single wait exceeds :data:`MAX_WAIT`.
 """
 
 from __future__ import annotations
@@ -16,32 +23,44 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 
 #: a declared ``X-RateLimit-Limit`` below this (requests per minute) is implausible and ignored
 MIN_PER_MINUTE = 1.0
+#: the quota window vendors count requests in
+WINDOW = 60.0
 #: the longest wait the bucket ever asks for: one quota window
-MAX_WAIT = 60.0
-
-log = logging.getLogger(__name__)
+MAX_WAIT = WINDOW
 
 _registry: dict[str, RateLimiter] = {}
 _registry_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class RateLimiter:
-    """Token bucket. :meth:`reserve` never sleeps; it returns how long the caller must wait."""
+    """Token bucket. :meth:`reserve` never sleeps; it returns how long the caller must wait.
 
-    def __init__(self, per_minute: float, *, burst: float | None = None) -> None:
+    :param per_minute: the starting rate (the hook's default).
+    :param user_limit: the user's ``rate_limit_per_minute``; the server's headers may lower the
+        rate below it, never raise it above.
+    """
+
+    def __init__(self, per_minute: float, *, user_limit: float | None = None) -> None:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
-        self.per_minute = float(per_minute)
-        self.capacity = float(burst if burst is not None else max(1.0, per_minute / 6))
+        self.user_limit = user_limit
+        self.per_minute = float(min(per_minute, user_limit) if user_limit else per_minute)
+        self.capacity = max(1.0, self.per_minute / 6)
         self._tokens = self.capacity
         self._updated = time.monotonic()
+        self._blocked_until = 0.0
+        #: send times within the last window (bounded by the rate: a few hundred floats)
+        self._sent: deque[float] = deque()
         self._lock = threading.Lock()
-        self.waited_seconds = 0.0
         self._warned = False
+        #: seconds of waiting this bucket has asked for (all users in the process)
+        self.waited_seconds = 0.0
 
     @property
     def _rate(self) -> float:
@@ -58,10 +77,15 @@ class RateLimiter:
             self._refill(now)
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+            wait = max(wait, self._blocked_until - now)
             if wait > MAX_WAIT:
                 # never owe more than one window: forget the debt beyond it
-                self._tokens = -MAX_WAIT * self._rate
+                self._tokens = max(self._tokens, -MAX_WAIT * self._rate)
                 wait = MAX_WAIT
+            send_at = now + wait
+            self._sent.append(send_at)
+            while self._sent and self._sent[0] <= send_at - WINDOW:
+                self._sent.popleft()
             self.waited_seconds += wait
             return wait
 
@@ -69,6 +93,8 @@ class RateLimiter:
         """Adjust to the server's view of the quota (``X-RateLimit-Limit`` / ``-Remaining``)."""
         limit = _header_number(headers, "x-ratelimit-limit")
         remaining = _header_number(headers, "x-ratelimit-remaining")
+        if limit is None and remaining is None:
+            return
         if limit is not None and limit < MIN_PER_MINUTE:
             if not self._warned:
                 self._warned = True
@@ -77,13 +103,19 @@ class RateLimiter:
                 )
             limit = None
         with self._lock:
-            if limit and limit != self.per_minute:
-                # the server's declared quota replaces our guess, in either direction
-                self.per_minute = limit
-                self.capacity = max(1.0, limit / 6)
-            if remaining is not None and remaining >= 0:
-                self._refill(time.monotonic())
-                self._tokens = min(self._tokens, remaining)
+            if limit:
+                rate = min(limit, self.user_limit) if self.user_limit else limit
+                if rate != self.per_minute:
+                    self.per_minute = rate
+                    self.capacity = max(1.0, rate / 6)
+            if remaining is None or remaining < 0:
+                return
+            now = time.monotonic()
+            self._refill(now)
+            self._tokens = min(self._tokens, remaining)
+            if remaining < 1 and self._sent:
+                # the window is spent: it can have reset one window after our earliest request in it
+                self._blocked_until = max(self._blocked_until, min(self._sent[0] + WINDOW, now + MAX_WAIT))
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
@@ -99,10 +131,13 @@ def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def limiter_for(key: str, per_minute: float) -> RateLimiter:
-    """The process-wide limiter for ``key`` (usually the connection id), created on first use."""
+def limiter_for(key: str, per_minute: float, *, user_limit: float | None = None) -> RateLimiter:
+    """The process-wide limiter for ``key`` (connection and endpoint), created on first use.
+
+    A changed ``user_limit`` (the connection was edited) replaces the limiter.
+    """
     with _registry_lock:
         limiter = _registry.get(key)
-        if limiter is None:
-            limiter = _registry[key] = RateLimiter(per_minute)
+        if limiter is None or limiter.user_limit != user_limit:
+            limiter = _registry[key] = RateLimiter(per_minute, user_limit=user_limit)
         return limiter

@@ -134,14 +134,18 @@ def test_trigger_reports_errors_instead_of_waiting(avito_conn: str) -> None:
     event = asyncio.run(asyncio.wait_for(first_event(), timeout=20))
     assert event["status"] == "error" and event["error_type"] == "NotFoundError"
     sensor = AvitoRecordingSensor(task_id="wait", call_ids=[999_999_999], deferrable=True)
-    from airflow.sdk.exceptions import AirflowException
+    from airflow_provider_telephony.core.compat import airflow_exception
+
+    AirflowException = airflow_exception()
 
     with pytest.raises(AirflowException, match="NotFoundError"):
         sensor.execute_complete({}, event)
 
 
 def test_deferrable_sensor_defers_with_pending_ids_only() -> None:
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_telephony.core.compat import task_deferred
+
+    TaskDeferred = task_deferred()
 
     config, late = _late_setup()
     with avito_sandbox(config, "avito_default"):

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_telephony.core.compat import airflow_fail_exception
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
     NotFoundError,
@@ -25,6 +25,8 @@ from airflow_provider_telephony.operators.avito import (
     AvitoDownloadRecordingsOperator,
 )
 from tests.conftest import conn_env
+
+AirflowFailException = airflow_fail_exception()
 
 BASE = "http://avito.test"
 UTC = timezone.utc
