@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null)
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench docs clean
+.PHONY: setup demo test lint typecheck pytest compat dist wheel-check bench docs clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,21 @@ lint: setup
 pytest: setup
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test: lint pytest
+# the suite (unit, sandbox integration, one example DAG) on the newest 3.1.x and 3.2.x, each in its own env
+AIRFLOW_SERIES ?= 3.1 3.2
+compat: setup
+	$(PY) scripts/airflow_compat.py $(AIRFLOW_SERIES)
+
+# wheel and sdist in dist/
+dist: setup
+	@rm -rf dist
+	@uv=$$(command -v uv || echo "python3 -m uv"); $$uv build --quiet --out-dir dist
+
+# install the built wheel (not editable) into a fresh env: every module imports, Airflow lists the provider
+wheel-check: dist
+	$(PY) scripts/check_wheel.py dist/*.whl
+
+test: lint pytest compat wheel-check
 
 demo: setup
 	$(PY) scripts/demo.py
@@ -39,4 +53,4 @@ docs: setup
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-airflow-* dist site .mypy_cache .ruff_cache

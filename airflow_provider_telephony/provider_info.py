@@ -32,6 +32,13 @@ def _common_extra_fields() -> dict[str, Any]:
             "addition to the default bundle. Leave empty for the default.",
             "schema": {"type": ["string", "null"]},
         },
+        "rate_limit_per_minute": {
+            "label": "Rate limit (requests per minute)",
+            "description": "Your quota, if it differs from the vendor's documented one (a larger contract, or "
+            "a share of a quota other systems use too). Requests are spread to stay under it; the "
+            "server's X-RateLimit headers can only lower it. Empty: the documented default.",
+            "schema": {"type": ["number", "null"]},
+        },
         "max_retries": {
             "label": "Max retries",
             "description": "How many times an idempotent request is retried on 429/5xx/timeouts "

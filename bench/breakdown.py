@@ -579,7 +579,7 @@ def pieces(pages: Pages, repeat: int) -> list[Row]:
         lambda: [redact_url(url) for _ in range(n_pages)],
     )
     # --- one request through each layer (MockTransport, body returned unparsed) -----------------
-    from airflow_provider_telephony.core.exchange import ApiRequest
+    from airflow_provider_telephony.core.flow import ApiRequest
     from airflow_provider_telephony.hooks.avito import GET_CALLS as HOOK_GET_CALLS
 
     def raw_body(response: httpx.Response) -> bytes:

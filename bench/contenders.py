@@ -182,7 +182,7 @@ def sketch_fast_hook(spec: RunSpec) -> int:
     """
     import orjson
 
-    from airflow_provider_telephony.core.exchange import ApiRequest
+    from airflow_provider_telephony.core.flow import ApiRequest
     from airflow_provider_telephony.core.storage import as_storage_path, atomic_output
     from airflow_provider_telephony.core.windows import Window
     from airflow_provider_telephony.hooks.avito import GET_CALLS, AvitoHook, body_error

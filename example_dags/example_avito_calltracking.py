@@ -59,6 +59,9 @@ with DAG(
     export_calls = AvitoCallsToStorageOperator(
         task_id="export_calls",
         output_path=f"{OUTPUT_ROOT}/avito/calls/{DAY}.jsonl",
+        # calls can show up in getCalls a little after they end: start no earlier than 00:30
+        settle=timedelta(minutes=30),
+        deferrable=True,
     )
 
     wait_for_recordings = AvitoRecordingSensor(

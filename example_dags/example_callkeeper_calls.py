@@ -57,6 +57,9 @@ with DAG(
         task_id="export_calls",
         output_path=f"{OUTPUT_ROOT}/callkeeper/calls/{DAY}.jsonl",
         method="getWithRole",
+        # a call is recorded when it ends: give the last calls of the day time to arrive
+        settle=timedelta(minutes=30),
+        deferrable=True,
     )
 
     @task

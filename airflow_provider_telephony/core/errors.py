@@ -16,8 +16,10 @@ sensors, retry policies and DAG authors decide on the class, never on a vendor's
     │   ├── ServerError             retried (5xx, 408, vendor "internal error")
     │   │   └── UnreadableResponseError   retried: a body that cannot be decoded
     │   ├── UnexpectedResponseError a readable body without the documented shape
-    │   └── PagingError             permanent: pages do not advance (a page seen before)
-    └── TransportError              retried: no complete answer (timeout, reset, deadline)
+    │   ├── PagingError             permanent: pages do not advance (a page seen before)
+    │   └── WriteNotAppliedError    retried: a failed write proven not to have taken effect
+    ├── TransportError              retried: no complete answer (timeout, reset, deadline)
+    └── OutcomeUnknownError         permanent: a write may have taken effect; never re-sent blindly
 
 ``permanent`` errors cannot be cured by trying again: operators fail the task at once
 (``AirflowFailException``) instead of spending Airflow retries on them.
@@ -190,6 +192,22 @@ class PagingError(VendorError):
     """Pages do not advance: the server sent a page seen before (it ignores the page or offset), or
     more records than asked for.  Paging on would loop forever or duplicate records.  Permanent: a
     server that ignores the offset does so on the next attempt too."""
+
+    _permanent = True
+
+
+class WriteNotAppliedError(VendorError):
+    """A write failed in a way that left its outcome unclear (5xx, timeout after sending, a cut
+    answer), and looking it up by our own client id proved it did *not* take effect: sending it
+    again is safe, so the retry policy does."""
+
+    retryable = True
+
+
+class OutcomeUnknownError(TelephonyError):
+    """A write (it costs money or reaches a person) may have taken effect, and it could not be
+    established whether it did: it was **not** sent again.  Permanent: an automatic retry, Airflow's
+    included, could do it twice.  The message says what to check in the vendor's cabinet."""
 
     _permanent = True
 

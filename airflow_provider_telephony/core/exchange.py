@@ -1,34 +1,41 @@
-"""One request definition, two clients.
+"""Sending request definitions: one flow, two drivers, the retry policy and exactly-once writes.
 
-An endpoint call is described once as an :class:`ApiRequest`.  The logic of sending it (rate limit,
-authentication with a single refresh on an auth failure, error mapping, parsing) is written once,
-as a generator that *yields* what it needs done — ``Send(request)`` or ``Sleep(seconds)`` — and
-receives the result.  :meth:`Exchange.run` drives that generator with a blocking ``httpx.Client``
-(tasks); :meth:`Exchange.arun` drives the very same generator with ``httpx.AsyncClient``
-(triggers).  Both wrap it in the same tenacity retry policy.
+The logic of one attempt — rate limit, authentication with a single refresh on an auth failure,
+error mapping, parsing — is the flow :meth:`Exchange.attempt`.  :meth:`Exchange.run` drives it
+with a blocking ``httpx.Client`` (tasks); :meth:`Exchange.arun` drives the very same flow with an
+``httpx.AsyncClient`` shared per event loop (triggers).  Both retry with the same policy
+(``core.retry``); the first attempt runs outside tenacity, so a request that succeeds pays nothing
+for the retry machinery.
+
+**Writes are never re-sent blindly** (DESIGN rule 5).  A request that is not idempotent and fails
+in a way that leaves its outcome unclear — a 5xx, a timeout or reset after it was sent, an answer
+cut short, empty or of the wrong shape — is not sent again.  Instead the exchange runs the
+request's *recovery* flow, which looks the effect up by our own client id: found, its result is
+returned as if the first answer had arrived; provably absent, the write is sent again
+(:class:`WriteNotAppliedError`, retried); undecidable, or no recovery flow,
+:class:`OutcomeUnknownError` says what to check in the vendor's cabinet.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, deadline_passed, request_deadline
+from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, request_deadline
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
-    ConfigurationError,
-    RedirectError,
+    OutcomeUnknownError,
     TelephonyError,
-    TransportError,
-    UnexpectedResponseError,
-    UnreadableResponseError,
+    WriteNotAppliedError,
 )
+from airflow_provider_telephony.core.flow import ApiRequest, Flow, Send, Sleep, VendorApi
 from airflow_provider_telephony.core.ratelimit import RateLimiter, limiter_for
 from airflow_provider_telephony.core.redact import redact_url
-from airflow_provider_telephony.core.retry import retry_kwargs
+from airflow_provider_telephony.core.responses import map_transport_error, raise_for_redirect
+from airflow_provider_telephony.core.retry import backoff, outcome_unclear, retry_kwargs, should_retry
 
 if TYPE_CHECKING:
     import httpx
@@ -39,151 +46,36 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, repr=False)
-class ApiRequest(Generic[T]):
-    """Everything needed to send one endpoint call and turn its response into a result.
+@dataclass
+class ExchangeStats:
+    """What one hook's exchange did; operators put it in their XCom summary."""
 
-    :param name: endpoint name for logs and errors (``getCalls``), never a URL.
-    :param parse: turns a successful response into the result. With ``stream=True`` it receives the
-        unread streaming response (sync driver only may read the body).  Besides the errors it
-        raises itself, a ``ValueError`` it lets escape (broken JSON, a pydantic failure) becomes
-        :class:`UnreadableResponseError` or :class:`UnexpectedResponseError`.
-    :param idempotent: whether re-sending after an unclear failure is safe (see ``core.retry``).
+    #: HTTP requests sent (token requests and retries included)
+    requests: int = 0
+    #: attempts after a failed one
+    retries: int = 0
+    #: 429 answers received
+    throttled: int = 0
+    #: seconds the client-side rate limiter held requests back
+    rate_limit_wait_seconds: float = 0.0
+    #: seconds waited between attempts (backoff or the server's Retry-After)
+    retry_wait_seconds: float = 0.0
 
-    The repr shows the name and method only: paths, parameters and bodies may hold secrets
-    (CallKeeper's key is part of the path, Avito's client secret is in the token request's body).
-    """
-
-    name: str
-    method: str
-    path: str
-    parse: Callable[[httpx.Response], T]
-    params: Mapping[str, Any] | None = None
-    json: Any = None
-    data: Mapping[str, str] | None = None
-    headers: Mapping[str, str] | None = None
-    idempotent: bool = True
-    stream: bool = False
-    authenticated: bool = True
-
-    def __repr__(self) -> str:
-        return f"ApiRequest(name={self.name!r}, method={self.method!r})"
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rate_limit_wait_seconds"] = round(self.rate_limit_wait_seconds, 3)
+        data["retry_wait_seconds"] = round(self.retry_wait_seconds, 3)
+        return data
 
 
-@dataclass(frozen=True)
-class Send:
-    """Ask the driver to send ``request`` and hand back the response (body read unless streaming).
-
-    ``name`` is the endpoint the request belongs to: a transport failure is reported under it.
-    """
-
-    request: httpx.Request = field(repr=False)
-    name: str
-    stream: bool = False
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """Ask the driver to wait (``time.sleep`` or ``asyncio.sleep``)."""
-
-    seconds: float
-
-
-Step = Send | Sleep
-Flow = Generator[Step, Any, T]
-
-
-class VendorApi(Protocol):
-    """What a vendor supplies to the exchange: authentication and error mapping."""
-
-    def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
-        """Headers that authenticate a request; ``refresh=True`` means the last ones were rejected."""
-        ...
-
-    def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
-        """The error a response represents (HTTP status or in-body error), or ``None`` for success."""
-        ...
-
-
-def map_transport_error(
-    exc: Exception, what: str, deadline: float | None = None
-) -> TransportError | ConfigurationError:
-    """Translate an httpx transport failure into :class:`TransportError` with a redacted message
-    (or :class:`ConfigurationError` for a TLS handshake no retry can fix)."""
-    import httpx
-
-    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-    if isinstance(exc, httpx.ConnectError) and _tls_failure(exc):
-        # a certificate the trust store rejects, or TLS spoken to a plain-HTTP port: no retry helps
-        return ConfigurationError(
-            f"{what}: TLS handshake failed ({redact_url(exc)}): check the scheme (http/https) of the "
-            "connection's host, and its ca_bundle extra if a proxy re-signs TLS"
-        )
-    if DEADLINE_EXCEEDED in str(exc) or (isinstance(exc, httpx.TimeoutException) and deadline_passed()):
-        limit = f" of {deadline:g}s" if deadline else ""
-        return TransportError(
-            f"{what}: no complete answer within the request deadline{limit} (connection extra 'deadline')",
-            request_sent=sent,
-        )
-    kind = type(exc).__name__
-    return TransportError(f"{what}: {kind}: {redact_url(exc)}", request_sent=sent)
-
-
-def _tls_failure(exc: BaseException) -> bool:
-    """Whether an httpx connect error was caused by TLS itself (verification, protocol mismatch)."""
-    import ssl
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError | ssl.CertificateError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def body_error(exc: Exception, what: str) -> UnreadableResponseError | UnexpectedResponseError:
-    """The error for a body that failed to parse: broken or cut-short JSON is *unreadable* (retried),
-    a readable body of the wrong shape is *unexpected* (not retried).  Only locations and rules are
-    shown, never the rejected values (they may be phone numbers)."""
-    from pydantic import ValidationError as PydanticValidationError
-
-    if not isinstance(exc, PydanticValidationError):
-        return UnreadableResponseError(f"{what}: unreadable response ({type(exc).__name__})")
-    errors = exc.errors(include_url=False, include_input=False)
-    if any(err.get("type") == "json_invalid" for err in errors):
-        return UnreadableResponseError(f"{what}: unreadable response (invalid or cut-short JSON)")
-    first = errors[0]
-    loc = ".".join(str(part) for part in first.get("loc", ())) or "body"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return UnexpectedResponseError(
-        f"{what}: the answer does not have the documented shape: {loc}: {first.get('msg')}{more}"
+def unknown_outcome(req: ApiRequest[Any], cause: TelephonyError, detail: str) -> OutcomeUnknownError:
+    """The error for a write whose effect could not be established (it is not sent again)."""
+    effect = req.effect or "whether it took effect"
+    return OutcomeUnknownError(
+        f"{req.name}: {cause} — the request may have taken effect; {detail}. It was NOT sent again "
+        f"(that could do it twice): check in the vendor's cabinet {effect} before running the task again",
+        status_code=cause.status_code,
     )
-
-
-def parse_json(model: Any, content: bytes, what: str) -> Any:
-    """Validate a JSON body into a pydantic model (or ``TypeAdapter``) in one pydantic-core call;
-    a failure becomes :func:`body_error`'s class."""
-    from pydantic import ValidationError as PydanticValidationError
-
-    validate = getattr(model, "model_validate_json", None) or model.validate_json
-    try:
-        return validate(content)
-    except PydanticValidationError as exc:
-        raise body_error(exc, what) from None
-
-
-def raise_for_redirect(response: httpx.Response, what: str, conn_id: str) -> None:
-    """A redirect is never followed nor parsed: it means the connection's host is wrong (and its
-    target is not shown: it may carry a secret)."""
-    status = response.status_code
-    if 300 <= status < 400:
-        raise RedirectError(
-            f"{what}: HTTP {status} redirect, not followed: check the scheme (http/https), host "
-            f"and path in the host field of connection {conn_id!r}",
-            status_code=status,
-        )
 
 
 class Exchange:
@@ -196,15 +88,18 @@ class Exchange:
         *,
         limiter_key: str | None = None,
         rate_limit_per_minute: float = 300.0,
+        per_endpoint: bool = True,
     ) -> None:
         self.settings = settings
         self.api = api
         self.limiter_key = limiter_key
         self.rate_limit_per_minute = rate_limit_per_minute
+        self.per_endpoint = per_endpoint
+        self.stats = ExchangeStats()
         self._client: httpx.Client | None = None
         self._aclient: httpx.AsyncClient | None = None
 
-    # --- the one definition ---------------------------------------------------------------
+    # --- the one flow -----------------------------------------------------------------------
     def build(self, req: ApiRequest[Any], headers: Mapping[str, str]) -> httpx.Request:
         import httpx
 
@@ -219,10 +114,15 @@ class Exchange:
         )
 
     def limiter(self, endpoint: str) -> RateLimiter | None:
-        """The process-wide limiter of one endpoint of this connection (vendors limit per endpoint)."""
+        """The process-wide limiter of this connection: one per endpoint when the vendor's quota is
+        per endpoint, else one for the whole connection."""
         if self.limiter_key is None:
             return None
-        return limiter_for(f"{self.limiter_key}:{endpoint}", self.rate_limit_per_minute)
+        return limiter_for(
+            f"{self.limiter_key}:{endpoint}" if self.per_endpoint else self.limiter_key,
+            self.rate_limit_per_minute,
+            user_limit=self.settings.rate_limit_per_minute,
+        )
 
     def send_flow(self, req: ApiRequest[Any]) -> Flow[httpx.Response]:
         """Send once after the rate limiter allows it; return the response whatever its status."""
@@ -230,14 +130,17 @@ class Exchange:
         if limiter is not None:
             wait = limiter.reserve()
             if wait > 0:
+                self.stats.rate_limit_wait_seconds += wait
                 if wait >= 1.0:
                     log.info("rate limit: waiting %.1fs before %s", wait, req.name)
                 yield Sleep(wait)
         headers = (yield from self.api.auth_headers(self, refresh=False)) if req.authenticated else {}
-        response = yield Send(self.build(req, headers), req.name, req.stream)
+        response: httpx.Response = yield Send(self.build(req, headers), req.name, req.stream)
+        if response.status_code == 429:
+            self.stats.throttled += 1
         if limiter is not None:
             limiter.observe(response.headers)
-        return response  # type: ignore[no-any-return]
+        return response
 
     def outcome(self, req: ApiRequest[T], response: httpx.Response) -> T:
         """Raise the error a response stands for, else parse it (parse may raise in-body errors).
@@ -255,6 +158,8 @@ class Exchange:
         except Exception as exc:
             import httpx
 
+            from airflow_provider_telephony.core.responses import body_error
+
             if isinstance(exc, httpx.TransportError | httpx.StreamError):
                 raise map_transport_error(exc, req.name, self.settings.deadline) from None
             if isinstance(exc, ValueError):  # JSONDecodeError, UnicodeDecodeError, pydantic errors
@@ -262,7 +167,10 @@ class Exchange:
             raise
 
     def attempt(self, req: ApiRequest[T]) -> Flow[T]:
-        """One attempt: send; on an auth failure refresh credentials and re-send once; parse."""
+        """One attempt: send; on an auth failure refresh credentials and re-send once; parse.
+
+        Re-sending after a 401/403 is safe for writes too: the server refused the request.
+        """
         response = yield from self.send_flow(req)
         try:
             return self.outcome(req, response)
@@ -277,6 +185,58 @@ class Exchange:
         except AuthenticationError as exc:
             exc.refreshable = False  # rejected again with fresh credentials: final
             raise
+
+    def write_attempt(self, req: ApiRequest[T]) -> Flow[T]:
+        """One attempt of a non-idempotent request, with recovery when its outcome is unclear."""
+        try:
+            return (yield from self.attempt(req))
+        except TelephonyError as exc:
+            if not outcome_unclear(exc):
+                raise
+            cause = exc
+        if req.recover is None:
+            raise unknown_outcome(req, cause, "this request has no way to look its effect up") from cause
+        log.warning("%s; looking up whether it took effect before anything else", cause)
+        found = yield from self._recover(req, cause)
+        if found is not None:
+            log.warning("%s: it did take effect (found by our client id); not sending it again", req.name)
+            return found
+        raise WriteNotAppliedError(
+            f"{req.name}: {cause}; it did not take effect (not found by our client id), so sending it "
+            "again is safe",
+            status_code=cause.status_code,
+        ) from cause
+
+    def _recover(self, req: ApiRequest[T], cause: TelephonyError) -> Flow[T | None]:
+        """Run the request's recovery flow, retrying its own transient failures (it only reads)."""
+        assert req.recover is not None
+        attempts = self.settings.max_retries + 1
+        for number in range(1, attempts + 1):
+            try:
+                return (yield from req.recover(self))
+            except TelephonyError as exc:
+                if not exc.retryable or number == attempts:
+                    raise unknown_outcome(req, cause, f"looking it up failed too ({exc})") from exc
+                log.warning("%s: looking up its effect failed (%s); trying again", req.name, exc)
+                self.stats.retry_wait_seconds += backoff(number)
+                yield Sleep(backoff(number))
+        return None  # pragma: no cover - the loop returns or raises
+
+    def flow(self, req: ApiRequest[T]) -> Flow[T]:
+        """The flow of one attempt of ``req``: plain for reads, with recovery for writes."""
+        return self.attempt(req) if req.resendable else self.write_attempt(req)
+
+    def _policy(self, req: ApiRequest[Any]) -> dict[str, Any]:
+        def waited(seconds: float) -> None:
+            self.stats.retries += 1
+            self.stats.retry_wait_seconds += seconds
+
+        return retry_kwargs(
+            self.settings.max_retries, idempotent=req.resendable, logger=log, what=req.name, on_wait=waited
+        )
+
+    def _worth_retrying(self, req: ApiRequest[Any], exc: TelephonyError) -> bool:
+        return self.settings.max_retries > 0 and should_retry(exc, idempotent=req.resendable)
 
     # --- sync driver ------------------------------------------------------------------------
     @property
@@ -299,6 +259,7 @@ class Exchange:
                     continue
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                self.stats.requests += 1
                 # the deadline covers the send and every read of the answer, a streamed body
                 # read by the parser included (it is read before the flow yields its next step)
                 with request_deadline(deadline):
@@ -315,28 +276,42 @@ class Exchange:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
+            flow.close()
             for response in opened:
                 response.close()
 
     def run(self, req: ApiRequest[T]) -> T:
         """Send ``req`` with the retry policy and return its parsed result (blocking)."""
+        try:
+            return self._drive(self.flow(req))
+        except TelephonyError as exc:
+            if not self._worth_retrying(req, exc):
+                raise
+            first: TelephonyError | None = exc
         from tenacity import Retrying
 
-        policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
-        for attempt in Retrying(**policy):
+        # tenacity takes over from the failed first attempt: it logs, waits and stops as the policy says
+        for attempt in Retrying(**self._policy(req)):
             with attempt:
-                return self._drive(self.attempt(req))
+                if first is not None:
+                    failed, first = first, None
+                    raise failed
+                return self._drive(self.flow(req))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- async driver -----------------------------------------------------------------------
-    @property
-    def aclient(self) -> httpx.AsyncClient:
+    async def aopen(self) -> httpx.AsyncClient:
+        """The async client: shared by every exchange of this connection on the running event loop,
+        built off the loop (see ``core.aclients``)."""
         if self._aclient is None:
-            self._aclient = self.settings.async_client()
+            from airflow_provider_telephony.core.aclients import acquire
+
+            self._aclient = await acquire(self.settings)
         return self._aclient
 
     async def _asend(self, step: Send, opened: list[httpx.Response]) -> httpx.Response:
-        response = await self.aclient.send(step.request, stream=step.stream)
+        client = await self.aopen()
+        response = await client.send(step.request, stream=step.stream)
         if step.stream:
             opened.append(response)
             if response.is_error or response.is_redirect:
@@ -359,6 +334,7 @@ class Exchange:
                     continue
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("%s %s", step.request.method, redact_url(step.request.url))
+                self.stats.requests += 1
                 try:
                     response = await asyncio.wait_for(self._asend(step, opened), deadline)
                 except (httpx.TransportError, httpx.StreamError) as exc:
@@ -373,26 +349,40 @@ class Exchange:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
+            flow.close()
             for response in opened:
                 await response.aclose()
 
     async def arun(self, req: ApiRequest[T]) -> T:
         """Async twin of :meth:`run`, driving the same flow."""
+        try:
+            return await self._adrive(self.flow(req))
+        except TelephonyError as exc:
+            if not self._worth_retrying(req, exc):
+                raise
+            first: TelephonyError | None = exc
         from tenacity import AsyncRetrying
 
-        policy = retry_kwargs(self.settings.max_retries, idempotent=req.idempotent, logger=log, what=req.name)
-        async for attempt in AsyncRetrying(**policy):
+        async for attempt in AsyncRetrying(**self._policy(req)):
             with attempt:
-                return await self._adrive(self.attempt(req))
+                if first is not None:
+                    failed, first = first, None
+                    raise failed
+                return await self._adrive(self.flow(req))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
+        """Close the sync client (the async one is given back by :meth:`aclose`)."""
         if self._client is not None:
             self._client.close()
             self._client = None
 
     async def aclose(self) -> None:
+        """Close the sync client and give the shared async client back (the last user closes it)."""
+        self.close()
         if self._aclient is not None:
-            await self._aclient.aclose()
-            self._aclient = None
+            from airflow_provider_telephony.core.aclients import release
+
+            client, self._aclient = self._aclient, None
+            await release(self.settings, client)

@@ -13,11 +13,14 @@ from typing import Any, ClassVar, TypeVar
 from airflow.sdk import BaseHook
 
 from airflow_provider_telephony.core.errors import ConfigurationError, TelephonyError
-from airflow_provider_telephony.core.exchange import Exchange, Flow
-from airflow_provider_telephony.core.redact import redact_text, register_secret
+from airflow_provider_telephony.core.exchange import Exchange
+from airflow_provider_telephony.core.flow import Flow
+from airflow_provider_telephony.core.redact import redact_text, register_secret, tell_airflow
 from airflow_provider_telephony.core.transport import ConnectionSettings
 
 H = TypeVar("H", bound="TelephonyHook")
+#: async closes scheduled by a sync close() on a running loop (kept referenced until they finish)
+_closing: set[Any] = set()
 
 
 def _not_found() -> type[Exception]:
@@ -33,6 +36,8 @@ class TelephonyHook(BaseHook):
 
     conn_type: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
+    #: whether the vendor's quota is per endpoint (one limiter each) or for the whole connection
+    rate_limit_per_endpoint: ClassVar[bool] = True
     rate_limit_per_minute: ClassVar[float] = 300.0
 
     def __init__(self, conn_id: str, **kwargs: Any) -> None:
@@ -47,9 +52,13 @@ class TelephonyHook(BaseHook):
 
     def _settings_from(self, conn: Any) -> ConnectionSettings:
         register_secret(getattr(conn, "password", None), "password")
-        return ConnectionSettings.from_connection(
+        settings = ConnectionSettings.from_connection(
             conn, default_base_url=self.default_base_url, conn_type=self.conn_type
         )
+        # what Airflow's extra_dejson would do: mask the values of sensitive keys (access_token, …)
+        if settings.extras:
+            tell_airflow(settings.extras)
+        return settings
 
     def _missing(self, exc: Exception) -> ConfigurationError:
         return ConfigurationError(
@@ -85,6 +94,7 @@ class TelephonyHook(BaseHook):
                 self,  # type: ignore[arg-type]
                 limiter_key=f"{type(self).__name__}:{self.conn_id}",
                 rate_limit_per_minute=self.rate_limit_per_minute,
+                per_endpoint=self.rate_limit_per_endpoint,
             )
         return self._exchange
 
@@ -97,10 +107,24 @@ class TelephonyHook(BaseHook):
         return self.exchange
 
     def close(self) -> None:
-        if self._exchange is not None:
-            self._exchange.close()
+        """Close the sync HTTP client.  A hook used from async code closes with :meth:`aclose`
+        (or ``async with``); if it is closed here while an event loop runs, that is scheduled."""
+        if self._exchange is None:
+            return
+        self._exchange.close()
+        if self._exchange._aclient is not None:
+            import asyncio
+
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop: the client's loop is gone, and with it the client's connections
+            task = loop.create_task(self._exchange.aclose())
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
 
     async def aclose(self) -> None:
+        """Close the sync client and give back the shared async client."""
         if self._exchange is not None:
             await self._exchange.aclose()
 
@@ -109,6 +133,12 @@ class TelephonyHook(BaseHook):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self: H) -> H:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # --- connection test ----------------------------------------------------------------
     def probe(self) -> str:

@@ -9,12 +9,16 @@ bursting into a vendor's per-minute quota.  The rate comes from, in order of pre
 * the hook's documented default.
 
 ``X-RateLimit-Remaining: 0`` means the server's window is spent: the next request waits until the
-window *can* have reset — a minute after the earliest request this bucket sent within the last
-minute — rather than one token interval, which would only earn a 429.  A lower remaining count than
-the bucket holds is believed.
+window *can* have reset rather than one token interval, which would only earn a 429.  The window
+began no later than the first answer that showed it (the answer whose remaining count went *up*:
+a reset happened since the previous one), so it has reset one window after that answer arrived.
+A lower remaining count than the bucket holds is believed.
+
+Every time here is in units of :data:`WINDOW` (a minute): "per minute" means "per window", so tests
+and benchmarks that scale the vendor's quota window down in time scale the bucket with it.
 
 Headers are server-controlled, so they are bounded: a declared limit below :data:`MIN_PER_MINUTE`
-(or not a finite number) is ignored with a warning, and no single wait exceeds :data:`MAX_WAIT`.
+(or not a finite number) is ignored with a warning, and no single wait exceeds one :data:`WINDOW`.
 """
 
 from __future__ import annotations
@@ -23,15 +27,12 @@ import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 
 #: a declared ``X-RateLimit-Limit`` below this (requests per minute) is implausible and ignored
 MIN_PER_MINUTE = 1.0
-#: the quota window vendors count requests in
+#: the quota window vendors count requests in, in seconds; also the longest wait the bucket asks for
 WINDOW = 60.0
-#: the longest wait the bucket ever asks for: one quota window
-MAX_WAIT = WINDOW
 
 _registry: dict[str, RateLimiter] = {}
 _registry_lock = threading.Lock()
@@ -55,8 +56,9 @@ class RateLimiter:
         self._tokens = self.capacity
         self._updated = time.monotonic()
         self._blocked_until = 0.0
-        #: send times within the last window (bounded by the rate: a few hundred floats)
-        self._sent: deque[float] = deque()
+        #: the server's remaining count in its last answer, and when its current window was first seen
+        self._last_remaining: float | None = None
+        self._window_seen = 0.0
         self._lock = threading.Lock()
         self._warned = False
         #: seconds of waiting this bucket has asked for (all users in the process)
@@ -64,7 +66,7 @@ class RateLimiter:
 
     @property
     def _rate(self) -> float:
-        return self.per_minute / 60.0
+        return self.per_minute / WINDOW
 
     def _refill(self, now: float) -> None:
         self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self._rate)
@@ -78,14 +80,10 @@ class RateLimiter:
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
             wait = max(wait, self._blocked_until - now)
-            if wait > MAX_WAIT:
+            if wait > WINDOW:
                 # never owe more than one window: forget the debt beyond it
-                self._tokens = max(self._tokens, -MAX_WAIT * self._rate)
-                wait = MAX_WAIT
-            send_at = now + wait
-            self._sent.append(send_at)
-            while self._sent and self._sent[0] <= send_at - WINDOW:
-                self._sent.popleft()
+                self._tokens = max(self._tokens, -WINDOW * self._rate)
+                wait = WINDOW
             self.waited_seconds += wait
             return wait
 
@@ -111,11 +109,14 @@ class RateLimiter:
             if remaining is None or remaining < 0:
                 return
             now = time.monotonic()
+            if self._last_remaining is None or remaining > self._last_remaining:
+                self._window_seen = now  # a (new) server window: it began before this answer arrived
+            self._last_remaining = remaining
             self._refill(now)
             self._tokens = min(self._tokens, remaining)
-            if remaining < 1 and self._sent:
-                # the window is spent: it can have reset one window after our earliest request in it
-                self._blocked_until = max(self._blocked_until, min(self._sent[0] + WINDOW, now + MAX_WAIT))
+            if remaining < 1:
+                # the window is spent: it has reset one window after we first saw it
+                self._blocked_until = max(self._blocked_until, min(self._window_seen + WINDOW, now + WINDOW))
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:

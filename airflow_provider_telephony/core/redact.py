@@ -12,14 +12,18 @@ Two mechanisms:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
+from typing import Any
 
 REDACTED = "***"
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+#: masking notifications in flight on an event loop (kept referenced until they finish)
+_pending: set[asyncio.Task[Any]] = set()
 # Digits that look like a phone number: 10 to 15 digits, optionally with a leading + and separators.
 _PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s\-()]*\d){9,14}(?![\w])")
 # Credentials by their shape, whether registered or not: an ``Authorization`` value a server echoes
@@ -35,7 +39,8 @@ _PAIR_RE = re.compile(
 def register_secret(value: str | None, name: str | None = None) -> None:
     """Mask ``value`` everywhere: Airflow's secrets masker plus this module's own list.
 
-    Values shorter than 4 characters are ignored (masking them would shred ordinary text).
+    Values shorter than 4 characters are ignored (masking them would shred ordinary text).  Safe to
+    call from an event loop (triggers): there the supervisor is told without blocking the loop.
     """
     if not value or len(value) < 4:
         return
@@ -43,12 +48,36 @@ def register_secret(value: str | None, name: str | None = None) -> None:
         if value in _secrets:
             return
         _secrets.add(value)
+    tell_airflow(value, name)
+
+
+def tell_airflow(value: Any, name: str | None = None) -> None:
+    """Hand ``value`` to Airflow's secrets masker: a string, or a dict whose sensitive keys
+    (``password``, ``access_token``, ``api_key`` …) Airflow masks by name, as it does for extras.
+
+    In a task this is ``mask_secret``; on a running event loop (the triggerer) the notification of the
+    supervisor process goes through ``amask_secret`` (Airflow 3.2+) or a worker thread, because a
+    blocking send from the loop would stall every trigger on it.
+    """
     try:
-        from airflow.sdk.log import mask_secret
+        from airflow.sdk import log as sdk_log
     except ImportError:  # pragma: no cover - Airflow without the task SDK
         return
     try:
-        mask_secret(value, name)
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    try:
+        if loop is None:
+            sdk_log.mask_secret(value, name)
+            return
+        amask = getattr(sdk_log, "amask_secret", None)
+        coro = (
+            amask(value, name) if amask is not None else asyncio.to_thread(sdk_log.mask_secret, value, name)
+        )
+        task = loop.create_task(coro)
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
     except Exception:  # pragma: no cover - the masker is best effort outside a task
         logging.getLogger(__name__).debug("secrets masker unavailable", exc_info=True)
 

@@ -3,7 +3,9 @@
 What retries: :class:`ServerError` (5xx / vendor internal errors), :class:`RateLimitedError` (429),
 and :class:`TransportError` (timeouts, resets, truncated bodies).  Non-idempotent calls (send an
 SMS, create a campaign) are retried only when the failure proves the vendor did not act on the
-request: a 429, or a connection that never reached the server.  Waits are exponential with jitter;
+request: a 429, a connection that never reached the server, or a :class:`WriteNotAppliedError` (the
+exchange looked the write up by our client id and did not find it).  Every other failure of a write
+leaves its outcome unclear (:func:`outcome_unclear`): the exchange's recovery flow decides.  Waits are exponential with jitter;
 a server's ``Retry-After`` hint (on a 429 or a 503) replaces the computed wait (capped); a 429
 without one backs off harder, because vendor quotas are per minute.
 """
@@ -11,9 +13,17 @@ without one backs off harder, because vendor quotas are per minute.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_telephony.core.errors import RateLimitedError, TelephonyError, TransportError
+from airflow_provider_telephony.core.errors import (
+    RateLimitedError,
+    ServerError,
+    TelephonyError,
+    TransportError,
+    UnexpectedResponseError,
+    WriteNotAppliedError,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -34,9 +44,28 @@ def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
         return False
     if idempotent:
         return True
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | WriteNotAppliedError):
         return True
     return isinstance(exc, TransportError) and not exc.request_sent
+
+
+def outcome_unclear(exc: BaseException) -> bool:
+    """Whether a write that failed with ``exc`` may nevertheless have taken effect.
+
+    A refusal (4xx), a 429 and a connection that never carried the request are clear: nothing
+    happened.  A 5xx, a timeout or reset after sending, and an answer that was cut, empty or of the
+    wrong shape are not: the server may have acted before it failed to tell us.
+    """
+    if isinstance(exc, RateLimitedError):
+        return False
+    if isinstance(exc, TransportError):
+        return exc.request_sent
+    return isinstance(exc, ServerError | UnexpectedResponseError)
+
+
+def backoff(attempt_number: int, initial: float = INITIAL_WAIT, maximum: float = MAX_WAIT) -> float:
+    """The wait before retry ``attempt_number`` (1-based) when the server gave no hint."""
+    return float(min(initial * 2 ** (attempt_number - 1), maximum))
 
 
 class _WaitRetryAfter:
@@ -72,13 +101,19 @@ def retry_kwargs(
     what: str,
     initial_wait: float = INITIAL_WAIT,
     max_wait: float = MAX_WAIT,
+    on_wait: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` implementing the policy."""
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` implementing the policy.
+
+    ``on_wait`` is told every wait between attempts (the exchange reports them in its stats).
+    """
     from tenacity import retry_if_exception, stop_after_attempt
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        if on_wait is not None:
+            on_wait(wait)
         # exception text is already redacted by the hook that raised it
         logger.warning(
             "%s failed (attempt %d of %d): %s; retrying in %.1fs",

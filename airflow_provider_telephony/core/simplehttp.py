@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.errors import TelephonyError, error_for_status, retry_after_seconds
-from airflow_provider_telephony.core.exchange import ApiRequest
+from airflow_provider_telephony.core.flow import ApiRequest
 
 if TYPE_CHECKING:
     import httpx

@@ -4,7 +4,8 @@ A connection's ``host`` may be a bare host name (``api.avito.ru``) or a full bas
 (``http://127.0.0.1:8123``, ``https://proxy.example/avito``); the latter is how tests, the
 sandbox and users point a connection elsewhere.  Extras understood by every connection type:
 ``timeout`` (seconds per network operation), ``deadline`` (seconds for a whole request),
-``ca_bundle`` (PEM path for a corporate TLS proxy), ``max_retries``.
+``ca_bundle`` (PEM path for a corporate TLS proxy), ``max_retries``, ``rate_limit_per_minute``
+(the user's quota, overriding the hook's documented default).
 
 Everything is checked when a hook first reads the connection: malformed extra JSON, a number that
 is not finite or out of range, a retry count that is not a whole number, a host that is not an
@@ -31,6 +32,8 @@ DEFAULT_DEADLINE = 120.0
 MAX_DEADLINE = 6 * 3600.0
 DEFAULT_MAX_RETRIES = 5
 MAX_RETRIES = 20
+#: bounds of a user's ``rate_limit_per_minute``: at least one request a minute, at most 100 a second
+MIN_RATE, MAX_RATE = 1.0, 6000.0
 USER_AGENT = "airflow-provider-telephony"
 SCHEMES = ("http", "https")
 #: third-party loggers that may print URLs; filters are per logger, so children are listed too
@@ -49,25 +52,45 @@ def _where(conn_id: str, name: str) -> str:
     return f"connection {conn_id!r}: extra {name!r}"
 
 
-def extra_number(extras: dict[str, Any], name: str, default: float, *, conn_id: str, maximum: float) -> float:
-    """A positive, finite number of seconds from the extras (``default`` when unset or empty)."""
+def extra_number(
+    extras: dict[str, Any],
+    name: str,
+    default: float,
+    *,
+    conn_id: str,
+    maximum: float,
+    minimum: float = 0.0,
+    unit: str = "seconds",
+) -> float:
+    """A finite number ``minimum < n <= maximum`` from the extras (``default`` when unset or empty)."""
     value = extras.get(name)
     if value is None or value == "":
         return default
+    rule = f"must be a number of {unit} above {minimum:g} and at most {maximum:g}, got {value!r}"
     if isinstance(value, bool):
-        raise ConfigurationError(f"{_where(conn_id, name)} must be a number of seconds, got {value!r}")
+        raise ConfigurationError(f"{_where(conn_id, name)} {rule}")
     try:
         result = float(value)
     except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"{_where(conn_id, name)} must be a number of seconds, got {value!r}"
-        ) from None
-    if not math.isfinite(result) or not 0 < result <= maximum:
-        raise ConfigurationError(
-            f"{_where(conn_id, name)} must be a finite number of seconds above 0 and at most "
-            f"{maximum:g}, got {value!r}"
-        )
+        raise ConfigurationError(f"{_where(conn_id, name)} {rule}") from None
+    if not math.isfinite(result) or not minimum < result <= maximum:
+        raise ConfigurationError(f"{_where(conn_id, name)} {rule}")
     return result
+
+
+def _user_rate(extras: dict[str, Any], conn_id: str) -> float | None:
+    """The extra ``rate_limit_per_minute``: requests a minute, 1 to 6000; unset means the hook's default."""
+    if extras.get("rate_limit_per_minute") in (None, ""):
+        return None
+    return extra_number(
+        extras,
+        "rate_limit_per_minute",
+        0.0,
+        conn_id=conn_id,
+        minimum=MIN_RATE - 1e-9,
+        maximum=MAX_RATE,
+        unit="requests a minute",
+    )
 
 
 def extra_int(extras: dict[str, Any], name: str, default: int, *, conn_id: str, maximum: int) -> int:
@@ -175,6 +198,8 @@ class ConnectionSettings:
     deadline: float = DEFAULT_DEADLINE
     ca_bundle: str | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
+    #: the user's quota (extra ``rate_limit_per_minute``); ``None``: the hook's documented default
+    rate_limit_per_minute: float | None = None
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -199,8 +224,13 @@ class ConnectionSettings:
             max_retries=extra_int(
                 extras, "max_retries", DEFAULT_MAX_RETRIES, conn_id=conn_id, maximum=MAX_RETRIES
             ),
+            rate_limit_per_minute=_user_rate(extras, conn_id),
             extras=extras,
         )
+
+    def client_key(self) -> tuple[str, float, str | None]:
+        """What makes two connections' HTTP clients interchangeable (they may share one)."""
+        return (self.base_url, self.timeout, self.ca_bundle)
 
     def _client_kwargs(self) -> dict[str, Any]:
         import httpx

@@ -73,6 +73,15 @@ def check_lookback(lookback: Any, field: str = "lookback") -> timedelta | None:
     return lookback
 
 
+def check_settle(settle: Any, field: str = "settle") -> timedelta | None:
+    """``None`` or a positive ``timedelta`` of at most a week (how long late records may take)."""
+    if settle is None:
+        return None
+    if not isinstance(settle, timedelta) or not timedelta(0) < settle <= timedelta(days=7):
+        raise RequestValidationError(field, "must be a positive timedelta of at most 7 days", value=settle)
+    return settle
+
+
 def check_max_window(max_window: Any, field: str = "max_window") -> timedelta:
     """A positive ``timedelta``: the longest window an export accepts."""
     if not isinstance(max_window, timedelta) or max_window <= timedelta(0):

@@ -16,8 +16,6 @@ Errors arrive both as HTTP statuses and inside 200 bodies (``error.code`` ≠ 0)
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,16 +35,13 @@ from airflow_provider_telephony.core.errors import (
     retry_after_seconds,
     vendor_text,
 )
-from airflow_provider_telephony.core.exchange import (
-    ApiRequest,
-    Exchange,
-    Flow,
-    parse_json,
-    raise_for_redirect,
-)
+from airflow_provider_telephony.core.exchange import Exchange
+from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import offset_pages
 from airflow_provider_telephony.core.redact import register_secret
+from airflow_provider_telephony.core.responses import parse_json, raise_for_redirect
+from airflow_provider_telephony.core.tokens import TokenCache
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
 from airflow_provider_telephony.models import avito as m
@@ -171,12 +166,13 @@ class AvitoHook(TelephonyHook):
     #: the document's x-rate-limiter is 5 requests/second per endpoint; headers refine it
     rate_limit_per_minute = 300.0
 
-    _tokens: ClassVar[dict[tuple[str, str, str], tuple[str, float]]] = {}
-    _tokens_lock: ClassVar[threading.Lock] = threading.Lock()
+    #: access tokens of every connection in this process, fetched by one caller at a time
+    _tokens: ClassVar[TokenCache] = TokenCache()
 
     def __init__(self, avito_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(avito_conn_id, **kwargs)
         self.avito_conn_id = avito_conn_id
+        self._token: str | None = None
 
     # --- VendorApi ----------------------------------------------------------------------
     def _token_key(self) -> tuple[str, str, str]:
@@ -187,20 +183,25 @@ class AvitoHook(TelephonyHook):
         return (self.settings.base_url, self.settings.login or "", digest)
 
     def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
-        """Bearer header from the cached token; fetch a new one when missing, expiring or rejected."""
-        key = self._token_key()
-        with self._tokens_lock:
-            cached = self._tokens.get(key)
-            if refresh:
-                self._tokens.pop(key, None)
-                cached = None
-        if cached and cached[1] > time.monotonic():
-            return {"Authorization": f"Bearer {cached[0]}"}
+        """Bearer header from the process-wide token cache; one caller fetches a missing, expiring or
+        rejected token while concurrent callers of the same connection wait for it."""
         settings = self.settings
         if not settings.login or not settings.password:
             raise ConfigurationError(
                 f"connection {self.conn_id!r}: set login (client_id) and password (client_secret)"
             )
+        rejected = self._token if refresh else None
+        self._token = yield from self._tokens.obtain(
+            self._token_key(),
+            lambda: self._fetch_token(exchange),
+            rejected=rejected,
+            wait_limit=settings.deadline,
+        )
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _fetch_token(self, exchange: Exchange) -> Flow[tuple[str, float]]:
+        """``POST /token`` (client_credentials): the token and how many seconds it is valid."""
+        settings = self.settings
         request: ApiRequest[Any] = ApiRequest(
             name="token",
             method="POST",
@@ -208,9 +209,10 @@ class AvitoHook(TelephonyHook):
             parse=lambda r: r,
             data={
                 "grant_type": "client_credentials",
-                "client_id": settings.login,
-                "client_secret": settings.password,
+                "client_id": settings.login or "",
+                "client_secret": settings.password or "",
             },
+            idempotent=True,  # asking for a token twice is harmless
             authenticated=False,
         )
         response = yield from exchange.send_flow(request)
@@ -228,11 +230,8 @@ class AvitoHook(TelephonyHook):
         token: m.TokenResponse = parse_json(m.TokenResponse, response.content, "token")
         register_secret(token.access_token, "avito_access_token")
         ttl = max(float(token.expires_in), 0.0)
-        expires = time.monotonic() + ttl - min(60.0, ttl * 0.1)
-        with self._tokens_lock:
-            self._tokens[key] = (token.access_token, expires)
         log.info("obtained an Avito access token for connection %r (valid %.0fs)", self.conn_id, ttl)
-        return {"Authorization": f"Bearer {token.access_token}"}
+        return token.access_token, ttl
 
     def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
         return status_error(response, request.name)
@@ -254,7 +253,10 @@ class AvitoHook(TelephonyHook):
                 )
             return page.calls
 
-        return ApiRequest(name="getCalls", method="POST", path=GET_CALLS, json=body.body(), parse=parse)
+        # a read sent as POST: safe to send again
+        return ApiRequest(
+            name="getCalls", method="POST", path=GET_CALLS, json=body.body(), parse=parse, idempotent=True
+        )
 
     @staticmethod
     def _call_request(call_id: int) -> ApiRequest[m.AvitoCall]:
@@ -270,7 +272,12 @@ class AvitoHook(TelephonyHook):
             return body.call
 
         return ApiRequest(
-            name="getCallById", method="POST", path=GET_CALL_BY_ID, json={"callId": call_id}, parse=parse
+            name="getCallById",
+            method="POST",
+            path=GET_CALL_BY_ID,
+            json={"callId": call_id},
+            parse=parse,
+            idempotent=True,
         )
 
     @staticmethod

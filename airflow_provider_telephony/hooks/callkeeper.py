@@ -56,7 +56,7 @@ from airflow_provider_telephony.core.errors import (
     retry_after_seconds,
     vendor_text,
 )
-from airflow_provider_telephony.core.exchange import ApiRequest
+from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import PageGuard
 from airflow_provider_telephony.core.redact import register_secret

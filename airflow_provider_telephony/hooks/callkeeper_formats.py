@@ -50,7 +50,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from airflow_provider_telephony.core.errors import UnexpectedResponseError, UnreadableResponseError
-from airflow_provider_telephony.core.exchange import body_error
+from airflow_provider_telephony.core.responses import body_error
 from airflow_provider_telephony.models import callkeeper as m
 
 LIST_SEPARATOR = "|"

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.errors import AuthenticationError, ConfigurationError, TelephonyError
-from airflow_provider_telephony.core.exchange import ApiRequest, Exchange, Flow
+from airflow_provider_telephony.core.exchange import Exchange
+from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.simplehttp import json_get, status_error

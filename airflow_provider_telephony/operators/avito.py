@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_telephony.core.export import WindowExportOperator
 from airflow_provider_telephony.core.operator_utils import Progress, export_pages, fail_fast
-from airflow_provider_telephony.core.windows import DEFAULT_MAX_WINDOW
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_provider_telephony.core.windows import Window
 
 
-class AvitoCallsToStorageOperator(BaseOperator):
+class AvitoCallsToStorageOperator(WindowExportOperator):
     """Export every call of a time window to one file in object storage.
 
     The window defaults to the run's data interval and is half-open, ``[start, end)``, so
@@ -21,66 +25,28 @@ class AvitoCallsToStorageOperator(BaseOperator):
     file that is published over ``output_path`` only when complete, so a re-run overwrites and a
     failure leaves nothing that looks finished.  Returns a small summary (XCom), never the data.
 
-    :param output_path: destination file (templated), any ObjectStoragePath URL
-        (``file:///…``, ``s3://bucket/…``) or a local path.
-    :param window_start: window start (templated, aware datetime or ISO-8601 with offset);
-        default: ``data_interval_start``.
-    :param window_end: window end (templated); default: ``data_interval_end``.
-    :param lookback: when the window is empty (cron schedules have zero-length data intervals in
-        Airflow 3), export ``[end - lookback, end)`` instead of failing.
-    :param max_window: the longest window accepted (default 366 days); a longer one fails before any
-        request, so a mistyped year cannot turn into hundreds of requests.
-    :param output_format: ``jsonl`` (default), ``csv`` or ``parquet`` (needs the ``parquet`` extra);
-        ``output_path`` must end in the format's extension (``.jsonl``/``.json``/``.ndjson``, ``.csv``,
-        ``.parquet``).
+    Arguments shared by every export (``output_path``, ``window_start``, ``window_end``,
+    ``lookback``, ``max_window``, ``settle``, ``output_format``, ``deferrable``) are described in
+    :class:`~airflow_provider_telephony.core.export.WindowExportOperator`.
+
     :param page_size: calls per request, 1..100.
     :param avito_conn_id: Airflow connection id.
     """
 
-    template_fields: Sequence[str] = ("output_path", "window_start", "window_end", "output_format")
     ui_color = "#97d8c4"
 
-    def __init__(
-        self,
-        *,
-        output_path: str,
-        window_start: Any = None,
-        window_end: Any = None,
-        lookback: timedelta | None = None,
-        max_window: timedelta = DEFAULT_MAX_WINDOW,
-        output_format: str = "jsonl",
-        page_size: int = 100,
-        avito_conn_id: str = "avito_default",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, page_size: int = 100, avito_conn_id: str = "avito_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from airflow_provider_telephony.core.windows import check_lookback, check_max_window
         from airflow_provider_telephony.hooks.avito import check_page_size
 
-        self.output_path = output_path
-        self.window_start = window_start
-        self.window_end = window_end
-        self.lookback = check_lookback(lookback)
-        self.max_window = check_max_window(max_window)
-        self.output_format = output_format
         self.page_size = check_page_size(page_size)
         self.avito_conn_id = avito_conn_id
 
-    @fail_fast
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.storage import check_format, check_output_path
-        from airflow_provider_telephony.core.windows import window_from_context
+    def export(self, context: Any, window: Window, path: ObjectStoragePath, fmt: str) -> dict[str, Any]:
         from airflow_provider_telephony.hooks.avito import AvitoHook
         from airflow_provider_telephony.models.avito import AvitoCall
 
-        # everything is validated before the first request
-        fmt = check_format(self.output_format)
-        window = window_from_context(
-            context, self.window_start, self.window_end, self.lookback, self.max_window
-        )
-        path = check_output_path(self.output_path, fmt)
         self.log.info("exporting Avito calls %s .. %s to %s (%s)", window.start, window.end, path, fmt)
-
         answered = 0
 
         def counted(pages: Iterator[list[AvitoCall]]) -> Iterator[list[AvitoCall]]:
@@ -91,15 +57,8 @@ class AvitoCallsToStorageOperator(BaseOperator):
 
         with AvitoHook(self.avito_conn_id) as hook:
             pages = hook.iter_call_pages(window.start, window.end, page_size=self.page_size)
-            stats = export_pages(counted(pages), path, fmt, AvitoCall, log=self.log, what="getCalls")
-        return {
-            "path": str(path),
-            "format": fmt,
-            "records": stats.records,
-            "answered": answered,
-            "bytes": stats.bytes,
-            "window": window.as_dict(),
-        }
+            written = export_pages(counted(pages), path, fmt, AvitoCall, log=self.log, what="getCalls")
+            return self.summary(path, fmt, window, written, hook.exchange.stats, answered=answered)
 
 
 class AvitoDownloadRecordingsOperator(BaseOperator):

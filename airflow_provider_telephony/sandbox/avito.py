@@ -55,7 +55,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 MAX_LIMIT = 100
 MAX_WINDOW_MONTHS = 3
 DEFAULT_WINDOW_MONTHS = 1
-RATE_WINDOW_SECONDS = 60.0
 FIRST_CALL_ID = 100_000_001
 UNANSWERED_SHARE = 0.25
 LATE_SHARE = 0.30
@@ -291,10 +290,10 @@ class AvitoState:
         """Spend one request of the token's fixed one-minute window: (remaining, retry_after or 0)."""
         now = time.monotonic()
         window = self.windows.get(token)
-        if window is None or now - window.started >= RATE_WINDOW_SECONDS:
+        if window is None or now - window.started >= self.config.rate_window_seconds:
             window = self.windows[token] = _RateWindow(started=now)
         if window.used >= self.config.avito_rate_limit:
-            return 0, window.started + RATE_WINDOW_SECONDS - now
+            return 0, window.started + self.config.rate_window_seconds - now
         window.used += 1
         return self.config.avito_rate_limit - window.used, 0.0
 

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", type=int, default=defaults.avito_rate_limit, help="Avito requests/minute"
     )
     run.add_argument(
+        "--rate-window",
+        type=float,
+        default=defaults.rate_window_seconds,
+        help="seconds of the vendors' quota window (60; smaller scales quotas down in time)",
+    )
+    run.add_argument(
         "--recording-delay",
         type=float,
         default=defaults.recording_delay,
@@ -75,6 +81,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         calls_per_day=args.calls_per_day,
         avito_token_ttl=args.token_ttl,
         avito_rate_limit=args.rate_limit,
+        rate_window_seconds=args.rate_window,
         recording_delay=args.recording_delay,
     )
 
@@ -84,6 +91,7 @@ def credential_lines(config: SandboxConfig) -> list[str]:
     return [
         f"avito client_id={config.avito_client_id} client_secret={config.avito_client_secret}",
         f"callkeeper api_key={config.callkeeper_api_key}",
+        f"autocall api_key={config.autocall_api_key} (host: <url>/api/v1)",
     ]
 
 

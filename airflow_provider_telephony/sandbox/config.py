@@ -24,6 +24,9 @@ class SandboxConfig:
     data_days: int = 365
     #: average number of seeded calls per day, per vendor
     calls_per_day: int = 30
+    #: length of the vendors' quota window in seconds (per minute, as documented); tests and
+    #: benchmarks scale quotas down in time with a shorter one
+    rate_window_seconds: float = 60.0
 
     # --- Avito CallTracking ---------------------------------------------------
     avito_client_id: str = "sandbox-client-id"
@@ -46,3 +49,15 @@ class SandboxConfig:
     callkeeper_role_api_key: str = "SANDBOXROLEKEY01"
     #: the "current date" a v3 request without ``to`` ends with; ``None`` means today's UTC date
     callkeeper_today: date | None = None
+
+    # --- AutoCall.kz ------------------------------------------------------------
+    #: the API key expected in ``Authorization: Bearer <key>``
+    autocall_api_key: str = "sandbox-autocall-key-0001"
+    #: requests per minute per key before 429 (the document's default)
+    autocall_rate_limit: int = 300
+    #: starting balance in tenge; every mailing reserves its cost
+    autocall_balance: float = 100_000.0
+    #: tenge per SMS segment (the document's BRONZE tariff)
+    autocall_sms_price: float = 18.0
+    #: seconds a mailing spends in each of moderation, awaiting and running
+    autocall_step_seconds: float = 1.0

@@ -9,8 +9,10 @@ slow answers and bodies cut short.  This module makes all of them happen on purp
   requests meets the same faults every run.
 * **One-shot rules** for tests: ``POST /__sandbox__/faults`` with
   ``{"path_prefix": "/calltracking/v1/getCalls/", "status": 503, "count": 2}`` fails the next two
-  matching requests (``status`` 0 means connection reset; ``"fault": "truncate"`` / ``"slow"`` /
-  ``"reset"`` may be given instead of a status).  ``DELETE /__sandbox__/faults`` clears them,
+  matching requests (``"method": "POST"`` narrows a rule to one HTTP method) (``status`` 0 means connection reset; ``"fault": "truncate"`` / ``"slow"`` /
+  ``"reset"`` / ``"drop"`` may be given instead of a status).  ``drop`` is the fault that makes
+  writes dangerous: the server *processes* the request, then the connection closes before any
+  answer, so the client cannot know whether it took effect.  ``DELETE /__sandbox__/faults`` clears them,
   ``GET /__sandbox__/faults`` shows what is pending.
 
 Nothing under ``/__sandbox__/`` is ever faulted, so the controls keep working during a storm.
@@ -34,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/__sandbox__"
 SLOW_SECONDS = 0.5
-NAMED_KINDS = ("reset", "slow", "truncate")
+NAMED_KINDS = ("reset", "slow", "truncate", "drop")
 
 #: named profiles, each a spec in the same syntax users may pass directly
 PROFILES: dict[str, str] = {
@@ -94,10 +96,15 @@ class OneShotRule:
     path_prefix: str
     fault: Fault
     remaining: int
+    method: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path_prefix) and self.method in (None, method)
 
     def as_json(self) -> dict[str, Any]:
         """Shape shown by ``GET /__sandbox__/faults``."""
-        return {"path_prefix": self.path_prefix, "fault": self.fault.describe(), "remaining": self.remaining}
+        shown = {"path_prefix": self.path_prefix, "fault": self.fault.describe(), "remaining": self.remaining}
+        return shown if self.method is None else {**shown, "method": self.method}
 
 
 class FaultState:
@@ -110,17 +117,17 @@ class FaultState:
         self.rules: list[OneShotRule] = []
         self.injected: dict[str, int] = {}
 
-    def pick(self, path: str) -> Fault | None:
+    def pick(self, path: str, method: str = "GET") -> Fault | None:
         """Decide the fault (if any) for one request: queued one-shot rules first, then the profile."""
-        fault = self._pick_one_shot(path) or self._pick_random()
+        fault = self._pick_one_shot(method, path) or self._pick_random()
         if fault is not None:
             name = fault.describe()
             self.injected[name] = self.injected.get(name, 0) + 1
         return fault
 
-    def _pick_one_shot(self, path: str) -> Fault | None:
+    def _pick_one_shot(self, method: str, path: str) -> Fault | None:
         for rule in self.rules:
-            if path.startswith(rule.path_prefix):
+            if rule.matches(method, path):
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     self.rules.remove(rule)
@@ -161,7 +168,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        fault = self.state.pick(scope["path"])
+        fault = self.state.pick(scope["path"], scope.get("method", "GET"))
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.kind == "slow":
@@ -171,6 +178,8 @@ class FaultMiddleware:
             await _reset_connection(send)
         elif fault.kind == "truncate":
             await self.app(scope, receive, _TruncatingSend(send))
+        elif fault.kind == "drop":
+            await self.app(scope, receive, _DroppingSend(send))
         else:
             await _send_status(send, fault.status)
 
@@ -247,6 +256,23 @@ class _TruncatingSend:
         await _drop_connection(self.send, hard=False)
 
 
+class _DroppingSend:
+    """Wraps ``send``: the application runs to the end (its effect happens), the answer is never sent."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.dropped = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.dropped:
+            return
+        if message["type"] == "http.response.start":
+            self.dropped = True
+            await _drop_connection(self.send, hard=True)
+            return
+        await self.send(message)
+
+
 def build_control_routes(state: FaultState) -> list[BaseRoute]:
     """The ``/__sandbox__/faults`` endpoints that queue, list and clear one-shot faults."""
 
@@ -282,7 +308,15 @@ def _rule_from_json(data: object) -> OneShotRule:
         raise ValueError("path_prefix must be a string starting with '/'")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ValueError("count must be an integer >= 1")
-    return OneShotRule(path_prefix=prefix, fault=_fault_from_json(data), remaining=count)
+    method = data.get("method")
+    if method is not None and (not isinstance(method, str) or not method.isalpha()):
+        raise ValueError("method must be an HTTP method such as 'POST'")
+    return OneShotRule(
+        path_prefix=prefix,
+        fault=_fault_from_json(data),
+        remaining=count,
+        method=method.upper() if method else None,
+    )
 
 
 def _fault_from_json(data: dict[str, Any]) -> Fault:

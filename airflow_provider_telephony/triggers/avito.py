@@ -8,6 +8,10 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_telephony.core.aclients import aimport
+from airflow_provider_telephony.core.errors import TelephonyError
+from airflow_provider_telephony.core.operator_utils import error_event
+
 
 class AvitoRecordingTrigger(BaseTrigger):
     """Polls ``getRecordByCallId`` for each call until every recording answers 200.
@@ -48,11 +52,9 @@ class AvitoRecordingTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_telephony.core.errors import TelephonyError
-        from airflow_provider_telephony.core.operator_utils import error_event
-        from airflow_provider_telephony.hooks.avito import AvitoHook
-
-        hook = AvitoHook(self.avito_conn_id)
+        # the hook (pydantic models, httpx) is imported off the loop: this module stays cheap to load
+        hooks = await aimport("airflow_provider_telephony.hooks.avito")
+        hook = hooks.AvitoHook(self.avito_conn_id)
         pending = list(self.call_ids)
         try:
             while True:

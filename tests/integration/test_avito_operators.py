@@ -42,7 +42,11 @@ def test_export_operator_writes_every_call(
     assert summary["records"] == len(expected)
     assert summary["answered"] == sum(1 for c in expected if c["talkDuration"] > 0)
     assert summary["window"] == {"start": "2026-06-14T00:00:00+00:00", "end": "2026-06-15T00:00:00+00:00"}
-    assert set(summary) == {"path", "format", "records", "answered", "bytes", "window"}
+    assert set(summary) == {"path", "format", "records", "answered", "bytes", "window", "http"}
+    # request statistics: one token, one request per page of 9 and the empty page that ends paging
+    pages = -(-len(expected) // 9) + 1
+    assert summary["http"]["requests"] in (pages, pages + 1)
+    assert summary["http"]["throttled"] == 0 and summary["http"]["retries"] == 0
     rows = list(read_records(tmp_path / f"calls.{fmt}"))
     assert [int(r["callId"]) for r in rows] == [c["callId"] for c in expected]
     # re-running the same interval overwrites instead of appending

@@ -191,6 +191,8 @@ def test_operator_exports_the_window(
     else:
         expected = world.v1_calls_between("call", DAY, NEXT) + world.v1_calls_between("callrole", DAY, NEXT)
     assert rows == expected
+    http = summary.pop("http")
+    assert http["requests"] >= 2 and http["throttled"] == 0
     assert summary == {
         "path": f"file://{out}",
         "format": "jsonl",

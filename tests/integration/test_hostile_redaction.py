@@ -16,7 +16,7 @@ import pytest
 
 from airflow_provider_telephony.core.compat import airflow_fail_exception
 from airflow_provider_telephony.core.errors import ServerError, TelephonyError, ValidationError
-from airflow_provider_telephony.core.exchange import ApiRequest
+from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.hooks.avito import AvitoHook
 from airflow_provider_telephony.hooks.callkeeper import CallKeeperHook
 from airflow_provider_telephony.models import avito as am

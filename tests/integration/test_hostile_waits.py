@@ -1,6 +1,6 @@
 """Finding 5 — server-controlled sleeps are bounded: an absurd ``X-RateLimit-Limit`` is ignored (with a
 warning), a huge ``Retry-After`` is capped (with a warning), and the client-side limiter never asks
-for more than one quota window (``core.ratelimit.MAX_WAIT``) before a request.
+for more than one quota window (``core.ratelimit.WINDOW``) before a request.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_huge_retry_after_is_capped_with_a_warning(
 
 def test_rate_limiter_never_waits_more_than_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     """``X-RateLimit-Limit: 1`` with ``X-RateLimit-Remaining: 0`` on every answer: each request owes
-    more than the last, but no single wait before a request exceeds ``MAX_WAIT`` (60 s)."""
+    more than the last, but no single wait before a request exceeds ``WINDOW`` (60 s)."""
     sleeps = record_sleeps(monkeypatch)  # also catches the exchange's rate-limit sleeps (time.sleep)
     quota = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
     handler = routes(
@@ -134,7 +134,7 @@ def test_rate_limiter_never_waits_more_than_a_minute(monkeypatch: pytest.MonkeyP
             for _ in range(4):
                 hook.get_calls_page(START, END)
         assert server.count(AVITO_CALLS) == 4
-    assert ratelimit.MAX_WAIT <= 60
+    assert ratelimit.WINDOW <= 60
     assert len(sleeps.waits) >= 3, sleeps.waits  # the quota really made requests wait
-    assert max(sleeps.waits) <= ratelimit.MAX_WAIT
-    assert max(sleeps.waits) >= ratelimit.MAX_WAIT - 1
+    assert max(sleeps.waits) <= ratelimit.WINDOW
+    assert max(sleeps.waits) >= ratelimit.WINDOW - 1
