@@ -1,13 +1,16 @@
-"""Daily Avito CallTracking pipeline: calls -> wait for recordings -> download -> summary.
+"""Daily Avito CallTracking pipeline: calls -> recordings -> summary.
 
-Every night, export the previous day's calls to a JSON Lines file, wait (in the triggerer, not a
-worker slot) until the recordings of the answered calls are ready, download them next to it, and
-log a summary.  Re-running a day overwrites its file and skips recordings already downloaded.
+Every night, export the previous day's calls to a JSON Lines file, then download the recordings of
+the answered calls next to it, and log a summary.  Avito's ``getRecordByCallId`` is both the
+readiness check and the download, so the download task fetches each recording in the request that
+finds it ready and waits for the rest in the triggerer (deferred: no worker slot held) — one
+request per recording, no separate sensor.  Re-running a day overwrites its file and skips
+recordings already downloaded.
 
 Configuration (environment):
 * ``TELEPHONY_OUTPUT_ROOT`` — where files go, any ObjectStoragePath URL (``s3://bucket/telephony``,
   ``file:///data/telephony``); default ``<system temp dir>/telephony-output``.
-* ``TELEPHONY_POKE_INTERVAL`` — seconds between recording checks (default 300).
+* ``TELEPHONY_POKE_INTERVAL`` — seconds between rounds of recording requests (default 300).
 * connection ``avito_default`` (type ``avito``): client_id as login, client_secret as password.
 
 Try it without an Avito account: ``make demo``, or start ``telephony-sandbox serve`` and run
@@ -27,7 +30,6 @@ from airflow_provider_telephony.operators.avito import (
     AvitoCallsToStorageOperator,
     AvitoDownloadRecordingsOperator,
 )
-from airflow_provider_telephony.sensors.avito import AvitoRecordingSensor
 
 try:
     from airflow.sdk import CronDataIntervalTimetable
@@ -64,21 +66,16 @@ with DAG(
         deferrable=True,
     )
 
-    wait_for_recordings = AvitoRecordingSensor(
-        task_id="wait_for_recordings",
-        calls_path=CALLS_PATH,
-        # a call whose recording Avito no longer has (404) is reported by the download step instead
-        fail_on_missing=False,
-        deferrable=True,
-        poke_interval=POKE_INTERVAL,
-        timeout=3 * 60 * 60,
-        execution_timeout=timedelta(hours=3, minutes=10),
-    )
-
     download_recordings = AvitoDownloadRecordingsOperator(
         task_id="download_recordings",
         calls_path=CALLS_PATH,
         destination=f"{OUTPUT_ROOT}/avito/recordings/{DAY}",
+        # recordings not ready yet are downloaded by the triggerer as they become ready, for at most
+        # three hours; a call whose recording Avito no longer has (404) is listed as missing
+        deferrable=True,
+        poke_interval=POKE_INTERVAL,
+        max_wait=timedelta(hours=3),
+        execution_timeout=timedelta(hours=3, minutes=30),
     )
 
     @task
@@ -94,9 +91,10 @@ with DAG(
             "recordings_already_present": download["skipped_existing"],
             "recordings_not_ready": len(download["not_ready"]),
             "recordings_missing": len(download["missing"]),
+            "recording_requests": download["requests"],
         }
         print(f"avito summary: {result}")
         return result
 
-    export_calls >> wait_for_recordings >> download_recordings
+    export_calls >> download_recordings
     summary(export_calls.output, download_recordings.output)

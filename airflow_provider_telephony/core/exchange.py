@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -101,14 +101,22 @@ class Exchange:
 
     # --- the one flow -----------------------------------------------------------------------
     def build(self, req: ApiRequest[Any], headers: Mapping[str, str]) -> httpx.Request:
+        """The HTTP request: the client's default headers (User-Agent), the credentials, the request's
+        own headers; a JSON body is encoded with orjson."""
         import httpx
 
-        merged = {**headers, **(req.headers or {})}
+        merged = {**self.settings.default_headers(), **headers, **(req.headers or {})}
+        content = None
+        if req.json is not None:
+            import orjson
+
+            content = orjson.dumps(req.json)
+            merged["Content-Type"] = "application/json"
         return httpx.Request(
             req.method,
             self.settings.base_url + req.path,
             params=req.params,
-            json=req.json,
+            content=content,
             data=req.data,
             headers=merged,
         )
@@ -142,15 +150,18 @@ class Exchange:
             limiter.observe(response.headers)
         return response
 
-    def outcome(self, req: ApiRequest[T], response: httpx.Response) -> T:
+    def outcome(self, req: ApiRequest[T], response: httpx.Response, *, raw: bool = False) -> T:
         """Raise the error a response stands for, else parse it (parse may raise in-body errors).
 
-        A redirect is never followed nor parsed: it means the connection's host is wrong.
+        A redirect is never followed nor parsed: it means the connection's host is wrong.  With
+        ``raw`` the accepted response itself is the result (its body is consumed by ``aparse``).
         """
         raise_for_redirect(response, req.name, self.settings.conn_id)
         error = self.api.error_for(req, response)
         if error is not None:
             raise error
+        if raw:
+            return response  # type: ignore[return-value]
         try:
             return req.parse(response)
         except TelephonyError:
@@ -166,14 +177,14 @@ class Exchange:
                 raise body_error(exc, req.name) from None
             raise
 
-    def attempt(self, req: ApiRequest[T]) -> Flow[T]:
+    def attempt(self, req: ApiRequest[T], *, raw: bool = False) -> Flow[T]:
         """One attempt: send; on an auth failure refresh credentials and re-send once; parse.
 
         Re-sending after a 401/403 is safe for writes too: the server refused the request.
         """
         response = yield from self.send_flow(req)
         try:
-            return self.outcome(req, response)
+            return self.outcome(req, response, raw=raw)
         except AuthenticationError as exc:
             if not (req.authenticated and exc.refreshable):
                 raise
@@ -181,7 +192,7 @@ class Exchange:
         headers = yield from self.api.auth_headers(self, refresh=True)
         response = yield Send(self.build(req, headers), req.name, req.stream)
         try:
-            return self.outcome(req, response)
+            return self.outcome(req, response, raw=raw)
         except AuthenticationError as exc:
             exc.refreshable = False  # rejected again with fresh credentials: final
             raise
@@ -318,7 +329,9 @@ class Exchange:
                 await response.aread()
         return response
 
-    async def _adrive(self, flow: Flow[T]) -> T:
+    async def _adrive(
+        self, flow: Flow[T], finish: Callable[[Any], Awaitable[T]] | None = None, what: str = ""
+    ) -> T:
         import asyncio
 
         import httpx
@@ -347,16 +360,44 @@ class Exchange:
                     continue
                 step = flow.send(response)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            if finish is None:
+                return stop.value  # type: ignore[no-any-return]
+            return await self._afinish(finish, stop.value, what)
         finally:
             flow.close()
             for response in opened:
                 await response.aclose()
 
+    async def _afinish(self, finish: Callable[[Any], Awaitable[T]], response: httpx.Response, what: str) -> T:
+        """Consume a streamed body with the request's ``aparse``, under its own deadline."""
+        import asyncio
+
+        import httpx
+
+        from airflow_provider_telephony.core.responses import body_error
+
+        deadline = self.settings.deadline
+        try:
+            return await asyncio.wait_for(finish(response), deadline)
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise map_transport_error(exc, what, deadline) from None
+        except asyncio.TimeoutError:
+            raise map_transport_error(TimeoutError(DEADLINE_EXCEEDED), what, deadline) from None
+        except TelephonyError:
+            raise
+        except ValueError as exc:
+            raise body_error(exc, what) from None
+
+    def _aflow(self, req: ApiRequest[T]) -> tuple[Flow[T], Callable[[Any], Awaitable[T]] | None, str]:
+        """The async driver's flow, and for a streamed body the ``aparse`` that consumes it."""
+        if req.aparse is None:
+            return self.flow(req), None, req.name
+        return self.attempt(req, raw=True), req.aparse, req.name
+
     async def arun(self, req: ApiRequest[T]) -> T:
         """Async twin of :meth:`run`, driving the same flow."""
         try:
-            return await self._adrive(self.flow(req))
+            return await self._adrive(*self._aflow(req))
         except TelephonyError as exc:
             if not self._worth_retrying(req, exc):
                 raise
@@ -368,7 +409,7 @@ class Exchange:
                 if first is not None:
                     failed, first = first, None
                     raise failed
-                return await self._adrive(self.flow(req))
+                return await self._adrive(*self._aflow(req))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- lifecycle --------------------------------------------------------------------------

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
     from airflow_provider_telephony.core.exchange import ExchangeStats
-    from airflow_provider_telephony.core.storage import WriteStats
     from airflow_provider_telephony.core.windows import Window
+    from airflow_provider_telephony.core.writers import WriteStats
 
 #: a window that would only settle more than this far in the future is a mistake, not a wait
 MAX_SETTLE_WAIT = timedelta(days=1)

@@ -8,7 +8,7 @@ drives flows with a blocking ``httpx.Client`` in tasks and with an ``httpx.Async
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -67,6 +67,9 @@ class ApiRequest(Generic[T]):
         :class:`~airflow_provider_telephony.core.errors.OutcomeUnknownError`.
     :param effect: for a write, what to look for in the vendor's cabinet when the outcome is unknown
         (``"an SMS mailing with client_id 'x' under SMS рассылки"``).
+    :param aparse: with ``stream=True``, how the *async* driver consumes the body: awaited with the
+        open response once its status was accepted (``parse`` is the sync driver's way).  Streaming a
+        large body is inherently one or the other; everything else stays one definition.
 
     The repr shows the name and method only: paths, parameters and bodies may hold secrets
     (CallKeeper's key is part of the path, Avito's client secret is in the token request's body).
@@ -85,6 +88,7 @@ class ApiRequest(Generic[T]):
     authenticated: bool = True
     recover: Callable[[Exchange], Flow[T | None]] | None = None
     effect: str | None = None
+    aparse: Callable[[httpx.Response], Awaitable[T]] | None = None
 
     @property
     def resendable(self) -> bool:

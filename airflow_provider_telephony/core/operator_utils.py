@@ -6,16 +6,16 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_telephony.core.errors import RequestValidationError, TelephonyError
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
-    from pydantic import BaseModel
 
-    from airflow_provider_telephony.core.storage import WriteStats
+    from airflow_provider_telephony.core.records import Records, RecordSchema
+    from airflow_provider_telephony.core.writers import WriteStats
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -134,10 +134,10 @@ class Progress:
 
 
 def export_pages(
-    pages: Iterable[Sequence[BaseModel]],
+    pages: Iterable[Records],
     path: ObjectStoragePath,
     fmt: str,
-    model: type[BaseModel],
+    schema: RecordSchema,
     *,
     log: logging.Logger | Any,
     what: str,
@@ -147,10 +147,10 @@ def export_pages(
     Every export operator ends in this loop; the pages iterator is lazy, so a failing page leaves
     nothing published and memory holds one page at a time.
     """
-    from airflow_provider_telephony.core.storage import open_records
+    from airflow_provider_telephony.core.writers import open_records
 
     progress = Progress(log, what)
-    with open_records(path, fmt, model) as writer:
+    with open_records(path, fmt, schema) as writer:
         for page in pages:
             writer.write(page)
             progress.page(len(page), writer.stats.bytes)

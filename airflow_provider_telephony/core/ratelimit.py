@@ -18,7 +18,9 @@ Every time here is in units of :data:`WINDOW` (a minute): "per minute" means "pe
 and benchmarks that scale the vendor's quota window down in time scale the bucket with it.
 
 Headers are server-controlled, so they are bounded: a declared limit below :data:`MIN_PER_MINUTE`
-(or not a finite number) is ignored with a warning, and no single wait exceeds one :data:`WINDOW`.
+(or not a finite number) is ignored with a warning, so one request interval is at most a
+:data:`WINDOW`, and a "window spent" block ends at most one window ahead.  Waits longer than that
+come only from queueing behind this process's own concurrent requests of the connection.
 """
 
 from __future__ import annotations
@@ -78,12 +80,12 @@ class RateLimiter:
             now = time.monotonic()
             self._refill(now)
             self._tokens -= 1.0
+            # callers queue honestly: the n-th reservation beyond the bucket waits n intervals, so
+            # many concurrent users (a thousand triggers) stay within the quota together.  What the
+            # server controls is bounded apart: the rate (>= MIN_PER_MINUTE, so one interval is at
+            # most a window) and the blocked-until time (at most a window ahead)
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self._rate
             wait = max(wait, self._blocked_until - now)
-            if wait > WINDOW:
-                # never owe more than one window: forget the debt beyond it
-                self._tokens = max(self._tokens, -WINDOW * self._rate)
-                wait = WINDOW
             self.waited_seconds += wait
             return wait
 

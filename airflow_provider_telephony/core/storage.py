@@ -1,14 +1,10 @@
-"""Streaming writers from pages of pydantic models to an ``ObjectStoragePath``, published atomically.
+"""Where exports go: destination checks, atomic publish, and reading exports back.
 
 Every export writes to a hidden temporary sibling (``.<name>.tmp-<uuid>``) and renames it over the
 final name only after the last page was written and the file closed.  A failing page, a killed
 task or a full disk therefore never leaves a file under the final name that looks complete; a
-re-run of the same data interval overwrites the previous file instead of adding a second one.
-
-Formats: ``jsonl`` (default; one JSON object per line, by the vendor's field names, unknown fields
-kept), ``csv`` (the model's declared fields, in order; lists/objects as JSON text) and ``parquet``
-(needs the ``parquet`` extra; typed columns derived from the model).  Memory stays flat: only one
-page is held at a time.
+re-run of the same data interval overwrites the previous file instead of adding a second one.  The
+formats themselves are written by ``core.writers``.
 """
 
 from __future__ import annotations
@@ -16,17 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.errors import RequestValidationError
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
-    from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
@@ -149,192 +142,43 @@ def remove_stale_temps(folder: ObjectStoragePath, prefix: str) -> int:
     return removed
 
 
-@dataclass
-class WriteStats:
-    """What a writer produced."""
+class AtomicFile:
+    """A file written under a temporary sibling name and published over its real name only when
+    complete (:meth:`publish`), or removed (:meth:`discard`).  Its methods are blocking: async code
+    calls them through ``asyncio.to_thread``."""
 
-    records: int = 0
-    bytes: int = 0
+    def __init__(self, path: ObjectStoragePath) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = path.parent / f"{temp_prefix(path.name)}{uuid.uuid4().hex[:12]}"
+        self.fh: IO[bytes] = self.tmp.open("wb")
 
-
-class RecordWriter(ABC):
-    """Writes pages of models of one type to an open binary file."""
-
-    def __init__(self, fh: IO[bytes], model: type[BaseModel]) -> None:
-        self.fh = fh
-        self.model = model
-        self.stats = WriteStats()
-
-    @abstractmethod
-    def write(self, records: Sequence[BaseModel]) -> None:
-        """Append one page of records."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook, most formats need no trailer
-        """Flush format trailers (Parquet footer); the file itself is closed by the caller."""
-
-
-class JsonLinesWriter(RecordWriter):
-    """One compact JSON object per line, serialised by pydantic-core (no per-field Python work)."""
-
-    def write(self, records: Sequence[BaseModel]) -> None:
-        if not records:
-            return
-        to_json = self.model.__pydantic_serializer__.to_json
-        chunk = b"\n".join([to_json(r, by_alias=True) for r in records]) + b"\n"
-        self.fh.write(chunk)
-        self.stats.records += len(records)
-        self.stats.bytes += len(chunk)
-
-
-def _columns(model: type[BaseModel]) -> list[tuple[str, str]]:
-    """(attribute name, output name) of the model's declared fields, in declaration order."""
-    return [(name, info.alias or name) for name, info in model.model_fields.items()]
-
-
-class CsvWriter(RecordWriter):
-    """CSV with a header of the model's declared fields; nested values become JSON text."""
-
-    def __init__(self, fh: IO[bytes], model: type[BaseModel]) -> None:
-        import csv
-        import io
-
-        super().__init__(fh, model)
-        self._cols = _columns(model)
-        self._buf = io.StringIO()
-        self._csv = csv.writer(self._buf, lineterminator="\n")
-        self._csv.writerow([out for _, out in self._cols])
-        self._flush()
-
-    def _flush(self) -> None:
-        data = self._buf.getvalue().encode()
-        self._buf.seek(0)
-        self._buf.truncate()
+    def write(self, data: bytes) -> None:
         self.fh.write(data)
-        self.stats.bytes += len(data)
 
-    def write(self, records: Sequence[BaseModel]) -> None:
-        for record in records:
-            row = record.model_dump(mode="json", by_alias=True)
-            self._csv.writerow([_csv_cell(row.get(out)) for _, out in self._cols])
-        self.stats.records += len(records)
-        self._flush()
+    def publish(self) -> None:
+        self.fh.close()
+        self.tmp.rename(self.path)
 
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
-
-
-def arrow_schema(model: type[BaseModel]) -> Any:
-    """A pyarrow schema for the model's declared fields (datetimes as UTC timestamps)."""
-    import datetime as dt
-    import types
-    import typing
-
-    import pyarrow as pa
-
-    def arrow_type(annotation: Any) -> Any:
-        origin = typing.get_origin(annotation)
-        if origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            return arrow_type(args[0]) if len(args) == 1 else pa.string()
-        simple = {
-            bool: pa.bool_(),
-            int: pa.int64(),
-            float: pa.float64(),
-            str: pa.string(),
-            dt.datetime: pa.timestamp("us", tz="UTC"),
-            dt.date: pa.date32(),
-        }
-        return simple.get(annotation, pa.string())
-
-    return pa.schema(
-        [
-            pa.field(info.alias or name, arrow_type(info.annotation))
-            for name, info in model.model_fields.items()
-        ]
-    )
-
-
-class ParquetWriter(RecordWriter):
-    """Typed columns; pages are buffered into row groups of ``ROW_GROUP`` rows (memory stays bounded)."""
-
-    ROW_GROUP = 50_000
-
-    def __init__(self, fh: IO[bytes], model: type[BaseModel]) -> None:
-        import pyarrow.parquet as pq
-
-        super().__init__(fh, model)
-        self._schema = arrow_schema(model)
-        self._writer = pq.ParquetWriter(fh, self._schema, compression="zstd")
-        self._columns: dict[str, list[Any]] = {name: [] for name in self._schema.names}
-        self._buffered = 0
-
-    def write(self, records: Sequence[BaseModel]) -> None:
-        names = self._schema.names
-        for record in records:
-            row = record.model_dump(by_alias=True)
-            for name in names:
-                value = row.get(name)
-                if isinstance(value, list | dict):
-                    value = json.dumps(value, ensure_ascii=False, default=str)
-                self._columns[name].append(value)
-        self._buffered += len(records)
-        self.stats.records += len(records)
-        if self._buffered >= self.ROW_GROUP:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._buffered:
-            self._writer.write_table(pa.Table.from_pydict(self._columns, schema=self._schema))
-            self._columns = {name: [] for name in self._schema.names}
-            self._buffered = 0
-
-    def close(self) -> None:
-        self._flush()
-        self._writer.close()
-
-
-_WRITERS: dict[str, type[RecordWriter]] = {
-    "jsonl": JsonLinesWriter,
-    "csv": CsvWriter,
-    "parquet": ParquetWriter,
-}
+    def discard(self) -> None:
+        try:
+            self.fh.close()
+            if self.tmp.exists():
+                self.tmp.unlink()
+        except Exception:  # cleanup is best effort; the error that matters is the caller's
+            log.warning("could not remove temporary file %s", self.tmp, exc_info=True)
 
 
 @contextmanager
 def atomic_output(path: ObjectStoragePath) -> Iterator[IO[bytes]]:
     """Open a temporary sibling of ``path`` for writing; publish it over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{temp_prefix(path.name)}{uuid.uuid4().hex[:12]}"
+    target = AtomicFile(path)
     try:
-        with tmp.open("wb") as fh:
-            yield fh
-        tmp.rename(path)
+        yield target.fh
+        target.publish()
     except BaseException:
-        try:
-            if tmp.exists():
-                tmp.unlink()
-        except Exception:  # pragma: no cover - cleanup is best effort; the error that matters is raised
-            log.warning("could not remove temporary file %s", tmp, exc_info=True)
+        target.discard()
         raise
-
-
-@contextmanager
-def open_records(path: ObjectStoragePath, fmt: str, model: type[BaseModel]) -> Iterator[RecordWriter]:
-    """Stream pages of ``model`` records into ``path`` in ``fmt``, published atomically on success."""
-    fmt = check_format(fmt)
-    with atomic_output(path) as fh:
-        writer = _WRITERS[fmt](fh, model)
-        yield writer
-        writer.close()
-    if fmt == "parquet":  # compressed size is only known once the footer is written
-        writer.stats.bytes = path.stat().st_size
 
 
 def read_records(path: str | ObjectStoragePath, *, field: str = "path") -> Iterator[dict[str, Any]]:

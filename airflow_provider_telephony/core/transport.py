@@ -228,14 +228,19 @@ class ConnectionSettings:
             extras=extras,
         )
 
+    def default_headers(self) -> dict[str, str]:
+        """Headers every request carries (requests are built apart from the client, so the exchange
+        adds these itself)."""
+        from airflow_provider_telephony import __version__
+
+        return {"User-Agent": f"{USER_AGENT}/{__version__}"}
+
     def client_key(self) -> tuple[str, float, str | None]:
         """What makes two connections' HTTP clients interchangeable (they may share one)."""
         return (self.base_url, self.timeout, self.ca_bundle)
 
     def _client_kwargs(self) -> dict[str, Any]:
         import httpx
-
-        from airflow_provider_telephony import __version__
 
         verify: Any = True
         if self.ca_bundle:
@@ -255,7 +260,7 @@ class ConnectionSettings:
             "base_url": self.base_url,
             "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             "verify": verify,
-            "headers": {"User-Agent": f"{USER_AGENT}/{__version__}"},
+            "headers": self.default_headers(),
             "limits": httpx.Limits(max_connections=10, max_keepalive_connections=5),
             "follow_redirects": False,
         }

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from operator import itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import TypeAdapter
 
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
@@ -39,6 +44,8 @@ from airflow_provider_telephony.core.exchange import Exchange
 from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import offset_pages
+from airflow_provider_telephony.core.prefetch import prefetched
+from airflow_provider_telephony.core.records import Records, RecordSchema, decode
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.responses import parse_json, raise_for_redirect
 from airflow_provider_telephony.core.tokens import TokenCache
@@ -55,6 +62,8 @@ log = logging.getLogger(__name__)
 GET_CALLS = "/calltracking/v1/getCalls/"
 GET_CALL_BY_ID = "/calltracking/v1/getCallById/"
 GET_RECORD = "/calltracking/v1/getRecordByCallId/"
+#: bytes read from a recording's body at a time
+RECORDING_CHUNK = 256 * 1024
 TOKEN = "/token"
 
 _BODY_ERRORS: dict[int, type[VendorError]] = {
@@ -77,6 +86,16 @@ def body_error(error: m.AvitoError | None, what: str, status: int | None = None)
         status_code=status,
         vendor_code=error.code,
     )
+
+
+def parse_error(raw: Any, what: str) -> m.AvitoError:
+    """An in-body ``error`` object as decoded from JSON; one of the wrong shape is an unexpected answer."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    try:
+        return m.AvitoError.model_validate(raw)
+    except PydanticValidationError:
+        raise UnexpectedResponseError(f"{what}: the answer's 'error' is not an object with a code") from None
 
 
 def status_error(response: httpx.Response, what: str) -> VendorError | None:
@@ -117,19 +136,75 @@ def check_page_size(page_size: Any) -> int:
     return page_size
 
 
-def _within(page: list[m.AvitoCall], window: Window) -> list[m.AvitoCall]:
-    """Calls of ``page`` with ``window.start <= callTime < window.end``.
+@dataclass(frozen=True)
+class CallsPage:
+    """One ``getCalls`` page: the calls as Avito sent them and, once :meth:`validated`, their checked
+    copies (parsed times)."""
 
-    pydantic-core gives every datetime of a page one shared tzinfo; comparing against bounds in that
-    same tzinfo avoids two ``utcoffset()`` calls per comparison (the filter was ~10% of an export).
-    """
-    if not page:
-        return page
-    tz = page[0].call_time.tzinfo
-    lo, hi = window.start.astimezone(tz), window.end.astimezone(tz)
-    if all(c.call_time.tzinfo is tz for c in page):
-        return [c for c in page if lo <= c.call_time < hi]
-    return [c for c in page if window.start <= c.call_time < window.end]
+    records: Records
+    checked: list[dict[str, Any]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def validated(self) -> CallsPage:
+        """The page with every call checked against the document's fields (one pydantic-core call)."""
+        if self.checked is not None:
+            return self
+        return CallsPage(self.records, CALLS.check(self.records, "getCalls"))
+
+    def within(self, window: Window) -> CallsPage:
+        """The calls with ``window.start <= callTime < window.end``.
+
+        Pages lie inside their window but at its two edges, so the page's earliest and latest times
+        decide at once: when every time is UTC text of one shape (``2026-06-14T05:42:16Z``, as Avito
+        writes them), text order is time order and C-level ``min``/``max`` suffice.  Only an edge page,
+        or one with other time shapes, is filtered call by call.
+        """
+        if not self.records:
+            return self
+        times = list(map(_CALL_TIME, self.records))
+        if (
+            all(map(_IS_TEXT, times))
+            and set(map(len, times)) == {20}
+            and all(map(_ENDS_WITH_Z, times))
+            and _utc_text(window.start) <= min(times)
+            and max(times) < _utc_text(window.end)
+        ):
+            return self
+        keep = [i for i, text in enumerate(times) if window.contains(_parse_time(text))]
+        checked = self.checked or []
+        return CallsPage([self.records[i] for i in keep], [checked[i] for i in keep] if checked else None)
+
+    def answered(self) -> int:
+        """How many calls have talk time (only those have recordings)."""
+        talk = list(map(_TALK_DURATION, self.checked or ()))
+        return len(talk) - talk.count(0)
+
+    def signature(self) -> tuple[Any, ...]:
+        """What identifies the page: its size and its first and last call ids (unique per call)."""
+        return (len(self.records), self.records[0].get("callId"), self.records[-1].get("callId"))
+
+
+_CALL_TIME = itemgetter("callTime")
+_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+_ENDS_WITH_Z = methodcaller("endswith", "Z")
+_IS_TEXT = str.__instancecheck__
+_TALK_DURATION = methodcaller("get", "talkDuration", 0)
+#: the declared fields of a call, as a one-call validator of whole pages
+CALLS = RecordSchema(m.AvitoCall)
+
+
+def _utc_text(moment: datetime) -> str:
+    """A bound as Avito's UTC text, rounded up to whole seconds: for whole-second times ``t``,
+    ``t >= moment`` exactly when ``t >= ceil(moment)`` (and likewise for ``<``)."""
+    return m.rfc3339(moment, round_up=True)
+
+
+def _parse_time(text: Any) -> datetime:
+    """A call time as an aware datetime (a time without an offset is UTC, as the model reads it)."""
+    moment: datetime = _TIME.validate_python(text)  # the model's own reading of a time
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _settled(exc: VendorError, call_id: int, *, missing_ok: bool) -> bool:
@@ -141,11 +216,6 @@ def _settled(exc: VendorError, call_id: int, *, missing_ok: bool) -> bool:
         log.warning("call %s has no recording (404); not waiting for it", call_id)
         return True
     raise exc
-
-
-def _call_ids(page: list[m.AvitoCall]) -> tuple[int, ...]:
-    """What identifies a page of calls: their ids (unique per call)."""
-    return tuple(call.call_id for call in page)
 
 
 class AvitoHook(TelephonyHook):
@@ -175,6 +245,7 @@ class AvitoHook(TelephonyHook):
         self._token: str | None = None
 
     # --- VendorApi ----------------------------------------------------------------------
+    @cached_property
     def _token_key(self) -> tuple[str, str, str]:
         # the secret's digest is part of the key: a corrected secret must not reuse an old token
         import hashlib
@@ -192,7 +263,7 @@ class AvitoHook(TelephonyHook):
             )
         rejected = self._token if refresh else None
         self._token = yield from self._tokens.obtain(
-            self._token_key(),
+            self._token_key,
             lambda: self._fetch_token(exchange),
             rejected=rejected,
             wait_limit=settings.deadline,
@@ -238,24 +309,32 @@ class AvitoHook(TelephonyHook):
 
     # --- request definitions (shared by sync and async) ---------------------------------
     @staticmethod
-    def _calls_request(body: m.GetCallsRequest) -> ApiRequest[list[m.AvitoCall]]:
-        def parse(response: httpx.Response) -> list[m.AvitoCall]:
-            page: m.GetCallsResponse = parse_json(m.GetCallsResponse, response.content, "getCalls")
-            error = body_error(page.error, "getCalls", response.status_code)
-            if error is not None:
-                raise error
-            if page.calls is None:
+    def _calls_request(body: dict[str, Any]) -> ApiRequest[CallsPage]:
+        def parse(response: httpx.Response) -> CallsPage:
+            # decoded once; the calls validated in one call and kept as sent (see core.records)
+            data = decode(response.content, "getCalls")
+            if not isinstance(data, dict):
+                raise UnexpectedResponseError("getCalls: the answer is not a JSON object")
+            raw_error = data.get("error")
+            if raw_error is not None and not (isinstance(raw_error, dict) and raw_error.get("code") == 0):
+                error = body_error(parse_error(raw_error, "getCalls"), "getCalls", response.status_code)
+                if error is not None:
+                    raise error
+            calls = data.get("calls")
+            if calls is None:
                 # ``{}`` or ``"calls": null`` is not "no more calls": that is ``"calls": []``
                 raise UnexpectedResponseError(
                     "getCalls: the answer has no 'calls' list (and no error); refusing to take it as "
                     "the last page",
                     status_code=response.status_code,
                 )
-            return page.calls
+            if not isinstance(calls, list):
+                raise UnexpectedResponseError("getCalls: the answer's 'calls' is not a list")
+            return CallsPage(calls)  # validated by the consumer, while the next page is fetched
 
         # a read sent as POST: safe to send again
         return ApiRequest(
-            name="getCalls", method="POST", path=GET_CALLS, json=body.body(), parse=parse, idempotent=True
+            name="getCalls", method="POST", path=GET_CALLS, json=body, parse=parse, idempotent=True
         )
 
     @staticmethod
@@ -310,32 +389,54 @@ class AvitoHook(TelephonyHook):
             limit=limit,
             offset=offset,
         )
-        return self.exchange.run(self._calls_request(body))
+        return CALLS.models(self.exchange.run(self._calls_request(body.body())).validated().records)
+
+    def iter_raw_pages(
+        self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
+    ) -> Iterator[CallsPage]:
+        """Pages of calls with ``start <= callTime < end`` as Avito sent them (validated), for a window
+        of any length — the export path.
+
+        The window is split into chunks the API accepts (≤ 89 days, inside its 3-month limit) and
+        each chunk is paged with offset/limit until an empty page (a server may return fewer than
+        ``limit`` calls per page, so a short page is not taken as the last).  The API's window is
+        inclusive at both ends; calls at exactly ``end`` are dropped here so consecutive windows
+        never overlap.  Arguments are checked before the first request.
+        """
+        window = Window.of(start, end, start_field="start", end_field="end")
+        check_page_size(page_size)
+        return self._raw_pages(window, page_size)
+
+    def _raw_pages(self, window: Window, page_size: int) -> Iterator[CallsPage]:
+        chunks = list(window.split(m.MAX_WINDOW))
+
+        def fetched() -> Iterator[tuple[Window, CallsPage]]:
+            """Runs in the prefetch thread: the requests and the paging decisions."""
+            for chunk in chunks:
+                # validated once per chunk; pages differ only in their offset
+                first = m.GetCallsRequest(date_time_from=chunk.start, date_time_to=chunk.end, limit=page_size)
+                body = first.body()
+
+                def fetch(offset: int, limit: int, body: dict[str, Any] = body) -> CallsPage:
+                    return self.exchange.run(self._calls_request({**body, "offset": offset}))
+
+                pages = offset_pages(
+                    fetch, len, limit=page_size, signature=CallsPage.signature, what="getCalls"
+                )
+                for page in pages:
+                    yield chunk, page
+
+        for chunk, page in prefetched(fetched, name="getCalls"):
+            kept = page.validated().within(chunk)
+            if kept.records:
+                yield kept
 
     def iter_call_pages(
         self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
     ) -> Iterator[list[m.AvitoCall]]:
-        """Pages of calls with ``start <= callTime < end``, for a window of any length.
-
-        The window is split into chunks the API accepts (≤ 89 days, inside its 3-month limit) and
-        each chunk is paged with offset/limit until an empty page (a server may return fewer than
-        ``limit`` calls per page, so a short page is not taken as the last).  The API's window is inclusive at
-        both ends; calls at exactly ``end`` are dropped here so consecutive windows never overlap.
-        """
-        window = Window.of(start, end, start_field="start", end_field="end")
-        check_page_size(page_size)
-        for chunk in window.split(m.MAX_WINDOW):
-
-            def fetch(offset: int, limit: int, chunk: Window = chunk) -> list[m.AvitoCall]:
-                body = m.GetCallsRequest(
-                    date_time_from=chunk.start, date_time_to=chunk.end, limit=limit, offset=offset
-                )
-                return self.exchange.run(self._calls_request(body))
-
-            for page in offset_pages(fetch, len, limit=page_size, signature=_call_ids, what="getCalls"):
-                kept = _within(page, chunk)
-                if kept:
-                    yield kept
+        """Pages of calls with ``start <= callTime < end`` as models (see :meth:`iter_raw_pages`)."""
+        for page in self.iter_raw_pages(start, end, page_size=page_size):
+            yield CALLS.models(page.records)
 
     def iter_calls(
         self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
@@ -373,34 +474,64 @@ class AvitoHook(TelephonyHook):
         except (NotReadyError, NotFoundError) as exc:
             return _settled(exc, call_id, missing_ok=missing_ok)
 
-    def download_recording(self, call_id: int, destination: str | ObjectStoragePath) -> int:
-        """Stream the recording to ``destination`` (published atomically); return its size in bytes.
-
-        Raises :class:`NotReadyError` while the recording is not ready and :class:`NotFoundError`
-        for an unknown call or a call without a recording.  A body cut off mid-way is retried.
-        """
-        from airflow_provider_telephony.core.storage import as_storage_path, atomic_output
-
+    @staticmethod
+    def _download_request(call_id: int, target: ObjectStoragePath) -> ApiRequest[int]:
+        """``getRecordByCallId`` whose body streams into ``target`` (published atomically): the
+        readiness check and the download in one request."""
         check_call_id(call_id)
-        target = as_storage_path(destination)
 
         def parse(response: httpx.Response) -> int:
+            from airflow_provider_telephony.core.storage import atomic_output
+
             size = 0
             with atomic_output(target) as fh:
-                for chunk in response.iter_bytes(64 * 1024):
+                for chunk in response.iter_bytes(RECORDING_CHUNK):
                     fh.write(chunk)
                     size += len(chunk)
             return size
 
-        request = ApiRequest(
+        async def aparse(response: httpx.Response) -> int:
+            import asyncio
+
+            from airflow_provider_telephony.core.storage import AtomicFile
+
+            out = await asyncio.to_thread(AtomicFile, target)  # storage calls block: off the loop
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes(RECORDING_CHUNK):
+                    await asyncio.to_thread(out.write, chunk)
+                    size += len(chunk)
+                await asyncio.to_thread(out.publish)
+            except BaseException:
+                out.discard()
+                raise
+            return size
+
+        return ApiRequest(
             name="getRecordByCallId",
             method="GET",
             path=GET_RECORD,
             params={"callId": call_id},
             stream=True,
             parse=parse,
+            aparse=aparse,
         )
-        return self.exchange.run(request)
+
+    def download_recording(self, call_id: int, destination: str | ObjectStoragePath) -> int:
+        """Stream the recording to ``destination`` (published atomically); return its size in bytes.
+
+        Memory stays flat whatever the size.  Raises :class:`NotReadyError` while the recording is not
+        ready and :class:`NotFoundError` for an unknown call or a call without a recording.  A body
+        cut off mid-way is retried.
+        """
+        from airflow_provider_telephony.core.storage import as_storage_path
+
+        return self.exchange.run(self._download_request(call_id, as_storage_path(destination)))
+
+    async def adownload_recording(self, call_id: int, destination: ObjectStoragePath) -> int:
+        """Async twin of :meth:`download_recording`, for triggers (storage writes run in threads)."""
+        exchange = await self.aexchange()
+        return await exchange.arun(self._download_request(call_id, destination))
 
     # --- connection test ----------------------------------------------------------------
     def probe(self) -> str:

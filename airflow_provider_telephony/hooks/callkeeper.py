@@ -38,10 +38,12 @@ resets and bodies cut short.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -59,10 +61,12 @@ from airflow_provider_telephony.core.errors import (
 from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import PageGuard
+from airflow_provider_telephony.core.records import Records, RecordSchema
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
 from airflow_provider_telephony.hooks import callkeeper_formats as wire
+from airflow_provider_telephony.hooks.callkeeper_formats import schema_of
 from airflow_provider_telephony.models import callkeeper as m
 
 if TYPE_CHECKING:
@@ -118,13 +122,18 @@ def check_response_format(value: Any, api_version: str | None = None) -> str:
     return str(value)
 
 
-def _signature(rows: Sequence[BaseModel]) -> tuple[Any, ...]:
+def _signature(rows: Records) -> tuple[Any, ...]:
     """What identifies a page's content (its size, first and last record without the ``page`` echo)."""
-    return (
-        len(rows),
-        rows[0].model_dump_json(exclude={"page"}),
-        rows[-1].model_dump_json(exclude={"page"}),
-    )
+
+    def content(row: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in row.items() if k != "page"}, sort_keys=True, default=str)
+
+    return (len(rows), content(rows[0]), content(rows[-1]))
+
+
+def _models(page: m.CallKeeperPage[Any], model: type[BaseModel]) -> m.CallKeeperPage[Any]:
+    """A page of raw records as one of models (for the hook's model-returning methods)."""
+    return dataclasses.replace(page, rows=wire.as_models(model, page.rows))
 
 
 class CallKeeperHook(TelephonyHook):
@@ -248,13 +257,13 @@ class CallKeeperHook(TelephonyHook):
         )
 
     # --- request definitions (shared by the sync and async drivers) ---------------------
-    def _v3_request(self, req: m.V3CallsRequest) -> ApiRequest[m.CallKeeperPage[m.V3Call]]:
+    def _v3_request(self, req: m.V3CallsRequest) -> ApiRequest[m.CallKeeperPage[dict[str, Any]]]:
         role = req.method == "getByRole"
         key = self._key(role=role)
         name = f"CallKeeper v3 call/{req.method}"  # one endpoint = one rate limiter: no page in it
         what = f"{name} page {req.page}"
 
-        def parse(response: httpx.Response) -> m.CallKeeperPage[m.V3Call]:
+        def parse(response: httpx.Response) -> m.CallKeeperPage[dict[str, Any]]:
             rows, inbound = wire.parse_v3(response.content, what)
             if inbound is not None and inbound.error is not None:
                 return self._in_body_error(inbound.error, what=what, version="v3", page=req.page, role=role)
@@ -263,13 +272,13 @@ class CallKeeperHook(TelephonyHook):
         path = V3_PATH + "?" + "/".join(("json", "v3", key, "call", *req.segments()))
         return ApiRequest(name=name, method="GET", path=path, parse=parse)
 
-    def _v1_request(self, req: m.V1PageRequest) -> ApiRequest[m.CallKeeperPage[m.V1Row]]:
+    def _v1_request(self, req: m.V1PageRequest) -> ApiRequest[m.CallKeeperPage[dict[str, Any]]]:
         key = self._key()
         name = f"CallKeeper v1 {req.entity}/get"
         what = f"{name} page {req.page} ({req.response_format})"
         model = m.V1_MODELS[req.entity]
 
-        def parse(response: httpx.Response) -> m.CallKeeperPage[m.V1Row]:
+        def parse(response: httpx.Response) -> m.CallKeeperPage[dict[str, Any]]:
             parsed = wire.parse_v1(response.content, req.response_format, model, what)
             inbound = parsed.inbound
             if inbound.error is not None:
@@ -297,7 +306,7 @@ class CallKeeperHook(TelephonyHook):
         "No rows found" and paging past the end give a page without rows.
         """
         req = build_request(m.V3CallsRequest, method=method, page=page, date_from=date_from, date_to=date_to)
-        return self.exchange.run(self._v3_request(req))
+        return _models(self.exchange.run(self._v3_request(req)), m.V3Call)
 
     async def aget_v3_page(
         self,
@@ -310,7 +319,7 @@ class CallKeeperHook(TelephonyHook):
         """Async twin of :meth:`get_v3_page` (same request definition, ``httpx.AsyncClient``)."""
         req = build_request(m.V3CallsRequest, method=method, page=page, date_from=date_from, date_to=date_to)
         exchange = await self.aexchange()
-        return await exchange.arun(self._v3_request(req))
+        return _models(await exchange.arun(self._v3_request(req)), m.V3Call)
 
     def iter_v3_pages(
         self, start: datetime | str, end: datetime | str, *, method: str = "getWithRole"
@@ -319,6 +328,10 @@ class CallKeeperHook(TelephonyHook):
 
         Arguments are validated here, before the first request; the pages come lazily.
         """
+        pages = self._v3_raw_pages(start, end, method=method)
+        return (wire.as_models(m.V3Call, rows) for rows in pages)
+
+    def _v3_raw_pages(self, start: datetime | str, end: datetime | str, *, method: str) -> Iterator[Records]:
         window = Window.of(start, end, start_field="start", end_field="end")
         bounds = m.window_segments(window.start, window.end)
         first, last = bounds or (0, 0)
@@ -327,7 +340,7 @@ class CallKeeperHook(TelephonyHook):
         # a window without a whole second inside (e.g. 10:00:00.2 .. 10:00:00.7) holds no call
         return self._v3_pages(req) if bounds else iter(())
 
-    def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[list[m.V3Call]]:
+    def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[Records]:
         guard = PageGuard(f"CallKeeper v3 call/{req.method}")
         while True:
             result = self.exchange.run(self._v3_request(req))
@@ -362,7 +375,7 @@ class CallKeeperHook(TelephonyHook):
             time_start=time_start,
             time_end=time_end,
         )
-        return self.exchange.run(self._v1_request(req))
+        return _models(self.exchange.run(self._v1_request(req)), m.V1_MODELS[req.entity])
 
     async def aget_v1_page(
         self,
@@ -383,7 +396,7 @@ class CallKeeperHook(TelephonyHook):
             time_end=time_end,
         )
         exchange = await self.aexchange()
-        return await exchange.arun(self._v1_request(req))
+        return _models(await exchange.arun(self._v1_request(req)), m.V1_MODELS[req.entity])
 
     def iter_v1_pages(
         self,
@@ -398,6 +411,18 @@ class CallKeeperHook(TelephonyHook):
         The reference entities (``phone``, ``user``, ``campaign``, ``tag``) need no window: without
         one every record is read (``0`` .. now).  Arguments are validated before the first request.
         """
+        pages = self._v1_raw_pages(entity, start, end, response_format=response_format)
+        model = m.V1_MODELS[entity]  # the entity was checked by _v1_raw_pages
+        return (wire.as_models(model, rows) for rows in pages)
+
+    def _v1_raw_pages(
+        self,
+        entity: str,
+        start: datetime | str | None,
+        end: datetime | str | None,
+        *,
+        response_format: str,
+    ) -> Iterator[Records]:
         time_start: int | None = None
         time_end: int | None = None
         empty = False
@@ -417,7 +442,7 @@ class CallKeeperHook(TelephonyHook):
         self._key()
         return iter(()) if empty else self._v1_pages(req)
 
-    def _v1_pages(self, req: m.V1PageRequest) -> Iterator[list[m.V1Row]]:
+    def _v1_pages(self, req: m.V1PageRequest) -> Iterator[Records]:
         guard = PageGuard(f"CallKeeper v1 {req.entity}/get")
         while True:
             result = self.exchange.run(self._v1_request(req))
@@ -450,10 +475,43 @@ class CallKeeperHook(TelephonyHook):
         return rows
 
     # --- either version -----------------------------------------------------------------
+    def call_schema(self, api_version: str | None = None) -> RecordSchema:
+        """The record schema of a version's calls (what exports validate and write)."""
+        return schema_of(self.call_model(api_version))
+
     def call_model(self, api_version: str | None = None) -> type[BaseModel]:
         """The record model of a version's calls: :class:`V3Call` or :class:`V1Call`."""
         version = check_api_version(api_version) if api_version is not None else self.api_version
         return m.V3Call if version == "v3" else m.V1Call
+
+    def iter_raw_call_pages(
+        self,
+        start: datetime | str,
+        end: datetime | str,
+        *,
+        method: str = "getWithRole",
+        api_version: str | None = None,
+        response_format: str = "json",
+    ) -> Iterator[Records]:
+        """Pages of calls with ``start <= t < end`` in either version, as CallKeeper sent them
+        (validated) — the export path.
+
+        ``method`` is the v3 name: ``get`` (own calls), ``getByRole`` (granted by a role; needs the
+        ``role_api_key`` extra in v3) or ``getWithRole`` (both).  In v1 they read the entities
+        ``call``, ``callrole`` or both, one after the other, with the user's key.  ``response_format``
+        applies to v1 (v3 answers json only; a text format's records are typed like JSON's).
+        Everything is validated before the first request.
+        """
+        version = check_api_version(api_version) if api_version is not None else self.api_version
+        method = check_method(method)
+        fmt = check_response_format(response_format, version)
+        if version == "v3":
+            return self._v3_raw_pages(start, end, method=method)
+        pages = [
+            self._v1_raw_pages(entity, start, end, response_format=fmt)
+            for entity in m.V1_ENTITIES_FOR_METHOD[method]
+        ]
+        return itertools.chain.from_iterable(pages)
 
     def iter_call_pages(
         self,
@@ -463,24 +521,15 @@ class CallKeeperHook(TelephonyHook):
         method: str = "getWithRole",
         api_version: str | None = None,
         response_format: str = "json",
-    ) -> Iterator[Sequence[BaseModel]]:
-        """Pages of calls with ``start <= t < end`` in either version.
-
-        ``method`` is the v3 name: ``get`` (own calls), ``getByRole`` (granted by a role; needs the
-        ``role_api_key`` extra in v3) or ``getWithRole`` (both).  In v1 they read the entities
-        ``call``, ``callrole`` or both, one after the other, with the user's key.  ``response_format``
-        applies to v1 (v3 answers json only).  Everything is validated before the first request.
-        """
+    ) -> Iterator[list[BaseModel]]:
+        """Pages of calls with ``start <= t < end`` in either version, as models
+        (see :meth:`iter_raw_call_pages`)."""
         version = check_api_version(api_version) if api_version is not None else self.api_version
-        method = check_method(method)
-        fmt = check_response_format(response_format, version)
-        if version == "v3":
-            return self.iter_v3_pages(start, end, method=method)
-        pages = [
-            self.iter_v1_pages(entity, start, end, response_format=fmt)
-            for entity in m.V1_ENTITIES_FOR_METHOD[method]
-        ]
-        return itertools.chain.from_iterable(pages)
+        model = self.call_model(version)
+        pages = self.iter_raw_call_pages(
+            start, end, method=method, api_version=version, response_format=response_format
+        )
+        return (wire.as_models(model, rows) for rows in pages)
 
     def iter_calls(
         self,

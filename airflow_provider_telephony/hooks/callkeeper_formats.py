@@ -39,17 +39,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from airflow_provider_telephony.core.errors import UnexpectedResponseError, UnreadableResponseError
+from airflow_provider_telephony.core.records import Records, RecordSchema, decode, union_args
 from airflow_provider_telephony.core.responses import body_error
 from airflow_provider_telephony.models import callkeeper as m
 
@@ -58,22 +58,15 @@ LIST_SEPARATOR = "|"
 
 @dataclass(frozen=True)
 class ParsedV1:
-    """A v1 body read into ``inbound`` (possibly carrying ``error``) and typed rows."""
+    """A v1 body read into ``inbound`` (possibly carrying ``error``) and its records (dicts)."""
 
     inbound: m.Inbound
-    rows: list[Any]
+    rows: Records
 
 
 def _unreadable(what: str, fmt: str, exc: BaseException | str) -> UnreadableResponseError:
     reason = exc if isinstance(exc, str) else type(exc).__name__
     return UnreadableResponseError(f"{what}: unreadable {fmt} response ({reason})")
-
-
-def _shape_error(
-    what: str, exc: PydanticValidationError
-) -> UnexpectedResponseError | UnreadableResponseError:
-    """A pydantic failure: broken JSON is unreadable (retried), a wrong shape unexpected (not retried)."""
-    return body_error(exc, what)
 
 
 def _no_payload(what: str) -> UnexpectedResponseError:
@@ -92,22 +85,9 @@ def first_byte(content: bytes) -> bytes:
 
 
 @cache
-def _v1_adapter(model: type[BaseModel]) -> Any:
-    return m.V1Response[model]  # type: ignore[valid-type]
-
-
-_V3_ROWS: TypeAdapter[list[m.V3Call]] = TypeAdapter(list[m.V3Call])
-
-
-@cache
-def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
-
-
-def _union_args(annotation: Any) -> tuple[Any, ...]:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return typing.get_args(annotation)
-    return (annotation,)
+def schema_of(model: type[BaseModel]) -> RecordSchema:
+    """The one-call page validator of a record model."""
+    return RecordSchema(model)
 
 
 @cache
@@ -116,7 +96,7 @@ def _typed_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         info.alias or name
         for name, info in model.model_fields.items()
-        if str not in _union_args(info.annotation)
+        if str not in union_args(info.annotation)
     )
 
 
@@ -127,72 +107,73 @@ def _blank_to_none(model: type[BaseModel], row: Any) -> Any:
     return {key: (None if value == "" and key in typed else value) for key, value in row.items()}
 
 
-def _envelope(body: Any) -> m.Inbound:
+def checked_rows(rows: Any, model: type[BaseModel], what: str) -> Records:
+    """JSON records validated in one call and returned as received.
+
+    A page that fails is read a second time with ``""`` in a typed field taken as ``null``: the
+    documents promise ``0`` / ``[]`` for empty numbers and lists, and a server that writes ``""``
+    instead should not stop an export (the record is still written as received).  Only pages that
+    fail the fast check pay for this.
+    """
+    schema = schema_of(model)
+    try:
+        schema.check(rows, what)
+    except UnexpectedResponseError:
+        if not isinstance(rows, list):
+            raise
+        schema.check([_blank_to_none(model, row) for row in rows], what)
+    return rows  # type: ignore[no-any-return]
+
+
+def as_models(model: type[BaseModel], rows: Records) -> list[Any]:
+    """Records as models, with the same tolerance as :func:`checked_rows` (``""`` in a typed field
+    is ``null``)."""
+    try:
+        return [model.model_validate(row) for row in rows]
+    except PydanticValidationError:
+        return [model.model_validate(_blank_to_none(model, row)) for row in rows]
+
+
+def _inbound_of(data: dict[str, Any], what: str) -> m.Inbound:
     """``inbound`` of an envelope; a top-level ``error`` text (not documented) is read as ``inbound.error``."""
-    inbound: m.Inbound = body.inbound
-    extra = body.model_extra or {}
-    if inbound.error is None and isinstance(extra.get("error"), str):
-        inbound = inbound.model_copy(update={"error": extra["error"]})
+    raw = data.get("inbound")
+    inbound = _inbound(raw if isinstance(raw, dict) else {}, what)
+    if inbound.error is None and isinstance(data.get("error"), str):
+        inbound = inbound.model_copy(update={"error": data["error"]})
     return inbound
 
 
-def _second_chance(
-    content: bytes, model: type[BaseModel], what: str, exc: PydanticValidationError
-) -> tuple[list[Any], m.Inbound | None]:
-    """Re-read a page that failed validation, with ``""`` in a typed field taken as ``null``.
-
-    The documents promise ``0`` / ``[]`` for empty numbers and lists; a server that writes ``""``
-    instead should not stop an export.  This runs only after the fast, all-in-pydantic-core path
-    failed, so well-formed pages pay nothing for it.
-    """
-    if any(err.get("type") == "json_invalid" for err in exc.errors(include_url=False, include_input=False)):
-        raise _shape_error(what, exc) from None
-    data = json.loads(content)
-    try:
-        if isinstance(data, list):
-            return _list_adapter(model).validate_python([_blank_to_none(model, row) for row in data]), None
-        if isinstance(data, dict) and isinstance(data.get("payload") or [], list):
-            rows = [_blank_to_none(model, row) for row in data.get("payload") or []]
-            body = _v1_adapter(model).model_validate({**data, "payload": rows})
-            inbound = _envelope(body)
-            if data.get("payload") is None and inbound.error is None:
-                raise _no_payload(what)
-            return list(body.payload or []), inbound
-    except PydanticValidationError as again:
-        raise _shape_error(what, again) from None
-    raise _shape_error(what, exc) from None
+def _envelope_rows(data: dict[str, Any], model: type[BaseModel], what: str) -> ParsedV1:
+    inbound = _inbound_of(data, what)
+    payload = data.get("payload")
+    if inbound.error is not None:
+        return ParsedV1(inbound, [])
+    if payload is None:
+        raise _no_payload(what)
+    return ParsedV1(inbound, checked_rows(payload, model, what))
 
 
 def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
-    """A v1 JSON envelope, the whole page validated from its bytes in pydantic-core."""
-    try:
-        body = _v1_adapter(model).model_validate_json(content)
-    except PydanticValidationError as exc:
-        rows, inbound = _second_chance(content, model, what, exc)
-        return ParsedV1(inbound or m.Inbound(), rows)
-    inbound = _envelope(body)
-    if body.payload is None and inbound.error is None:
-        raise _no_payload(what)
-    return ParsedV1(inbound, list(body.payload))
+    """A v1 JSON envelope: decoded once, its payload validated in one call."""
+    data = decode(content, what)
+    if not isinstance(data, dict):
+        raise UnexpectedResponseError(f"{what}: the answer is not a JSON object")
+    return _envelope_rows(data, model, what)
 
 
-def parse_v3(content: bytes, what: str) -> tuple[list[m.V3Call], m.Inbound | None]:
+def parse_v3(content: bytes, what: str) -> tuple[Records, m.Inbound | None]:
     """A v3 body: a bare JSON array of calls (documented), or an envelope (errors; payload tolerated).
 
-    Returns the calls and, for an envelope, its ``inbound`` (which may carry ``error``).
+    Returns the calls as received (validated) and, for an envelope, its ``inbound`` (which may
+    carry ``error``).
     """
     head = first_byte(content)
-    try:
-        if head == b"[":
-            return _V3_ROWS.validate_json(content), None
-        if head == b"{":
-            body = m.V1Response[m.V3Call].model_validate_json(content)
-            inbound = _envelope(body)
-            if body.payload is None and inbound.error is None:
-                raise _no_payload(what)
-            return list(body.payload or []), inbound
-    except PydanticValidationError as exc:
-        return _second_chance(content, m.V3Call, what, exc)
+    if head == b"[":
+        return checked_rows(decode(content, what), m.V3Call, what), None
+    if head == b"{":
+        data = decode(content, what)
+        parsed = _envelope_rows(data, m.V3Call, what)
+        return parsed.rows, parsed.inbound
     reason = "empty body" if head == b"" else "expected a JSON array of calls"
     raise _unreadable(what, "json", reason)
 
@@ -206,7 +187,7 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         info.alias or name
         for name, info in model.model_fields.items()
-        if any(typing.get_origin(arg) is list or arg is list for arg in _union_args(info.annotation))
+        if any(typing.get_origin(arg) is list or arg is list for arg in union_args(info.annotation))
     )
 
 
@@ -241,18 +222,21 @@ def _nest(flat: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _rows(model: type[BaseModel], raw: list[dict[str, Any]], what: str) -> list[Any]:
+def _rows(model: type[BaseModel], raw: list[dict[str, Any]], what: str) -> Records:
+    """Records of a text format (every value text) typed by the model, as the JSON format has them:
+    the fields the record has, with the model's types (undeclared fields stay text)."""
     try:
-        return [model.model_validate(text_row(model, row)) for row in raw]
+        models = [model.model_validate(text_row(model, row)) for row in raw]
     except PydanticValidationError as exc:
-        raise _shape_error(what, exc) from None
+        raise body_error(exc, what) from None
+    return [record.model_dump(mode="json", by_alias=True, exclude_unset=True) for record in models]
 
 
 def _inbound(raw: dict[str, Any], what: str) -> m.Inbound:
     try:
         return m.Inbound.model_validate({k: (None if v == "" else v) for k, v in raw.items()})
     except PydanticValidationError as exc:
-        raise _shape_error(what, exc) from None
+        raise body_error(exc, what) from None
 
 
 def _xml_value(element: Any) -> Any:

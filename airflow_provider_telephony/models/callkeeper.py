@@ -51,6 +51,8 @@ ERR_START = "Start date has wrong type. Possible format is 'Y-m-d' or timestamp"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 R = TypeVar("R", bound=BaseModel)
+#: what a page holds: the records as received (dicts) or as models
+Row = TypeVar("Row")
 
 # ----------------------------------------------------------------------------- responses
 
@@ -283,7 +285,7 @@ class V3Call(BaseModel):
 
 
 @dataclass(frozen=True)
-class CallKeeperPage(Generic[R]):
+class CallKeeperPage(Generic[Row]):
     """One page as the hook understood it.
 
     :param rows: the records (empty for "No rows found").
@@ -294,7 +296,7 @@ class CallKeeperPage(Generic[R]):
         there are no more pages.
     """
 
-    rows: list[R]
+    rows: list[Row]
     page: int
     of_pages: int | None = None
     total: int | None = None

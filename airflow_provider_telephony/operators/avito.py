@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_telephony.core.export import WindowExportOperator
-from airflow_provider_telephony.core.operator_utils import Progress, export_pages, fail_fast
+from airflow_provider_telephony.core.operator_utils import (
+    Progress,
+    default_deferrable,
+    export_pages,
+    fail_fast,
+    raise_for_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
+    from airflow_provider_telephony.core.records import Records
     from airflow_provider_telephony.core.windows import Window
 
 
@@ -43,40 +52,53 @@ class AvitoCallsToStorageOperator(WindowExportOperator):
         self.avito_conn_id = avito_conn_id
 
     def export(self, context: Any, window: Window, path: ObjectStoragePath, fmt: str) -> dict[str, Any]:
-        from airflow_provider_telephony.hooks.avito import AvitoHook
-        from airflow_provider_telephony.models.avito import AvitoCall
+        from airflow_provider_telephony.hooks.avito import CALLS, AvitoHook, CallsPage
 
         self.log.info("exporting Avito calls %s .. %s to %s (%s)", window.start, window.end, path, fmt)
         answered = 0
 
-        def counted(pages: Iterator[list[AvitoCall]]) -> Iterator[list[AvitoCall]]:
+        def counted(pages: Iterator[CallsPage]) -> Iterator[Records]:
             nonlocal answered
             for page in pages:
-                answered += sum(1 for call in page if call.talk_duration > 0)
-                yield page
+                answered += page.answered()
+                yield page.records
 
         with AvitoHook(self.avito_conn_id) as hook:
-            pages = hook.iter_call_pages(window.start, window.end, page_size=self.page_size)
-            written = export_pages(counted(pages), path, fmt, AvitoCall, log=self.log, what="getCalls")
+            pages = hook.iter_raw_pages(window.start, window.end, page_size=self.page_size)
+            written = export_pages(counted(pages), path, fmt, CALLS, log=self.log, what="getCalls")
             return self.summary(path, fmt, window, written, hook.exchange.stats, answered=answered)
 
 
 class AvitoDownloadRecordingsOperator(BaseOperator):
     """Download call recordings (audio/mpeg) into a folder in object storage, one ``<callId>.mp3`` each.
 
-    Files already present are skipped, so a retry or re-run only fetches what is missing.  A
-    recording that is not ready yet (HTTP 425) or does not exist (404) does not stop the others:
-    they are listed in the summary and the log.  With ``fail_on_not_ready=True`` the task fails
-    after downloading everything else, so an Airflow retry picks up the rest later.
+    ``getRecordByCallId`` is both Avito's readiness check and the download, so each recording is
+    fetched in the request that finds it ready: one request per recording, no sensor needed.  Files
+    already present are skipped, so a retry or re-run only fetches what is missing.  A recording that
+    does not exist (404) does not stop the others: it is listed in the summary.
+
+    Recordings not ready yet (HTTP 425; Avito prepares them up to about 30 minutes after a call):
+
+    * with ``deferrable=True`` (default from ``[operators] default_deferrable``) the task defers:
+      :class:`~airflow_provider_telephony.triggers.avito.AvitoRecordingDownloadTrigger` polls them
+      every ``poke_interval`` seconds in the triggerer and downloads each as soon as it is ready,
+      for at most ``max_wait``; the worker slot is free meanwhile;
+    * otherwise they are listed as not ready.
+
+    Either way, with ``fail_on_not_ready=True`` the task fails if any is still not ready at the
+    end (after downloading everything else), so an Airflow retry picks up the rest later.
 
     :param destination: folder (templated) — ObjectStoragePath URL or local path.
-    :param call_ids: calls to fetch (templated; e.g. the sensor's XCom). Or:
+    :param call_ids: calls to fetch (templated; e.g. an XCom list). Or:
     :param calls_path: an export file of ``AvitoCallsToStorageOperator`` (templated): every
         answered call in it.
-    :param fail_on_not_ready: fail when any recording was not ready.
+    :param deferrable: wait for recordings not ready yet in the triggerer.
+    :param poke_interval: seconds between rounds of requests while deferred.
+    :param max_wait: the longest the task waits for recordings (deferred), as a ``timedelta``.
+    :param fail_on_not_ready: fail when any recording was still not ready.
     :param avito_conn_id: Airflow connection id.
 
-    Returns a summary: counts, bytes, and the ids not ready / missing.
+    Returns a summary: counts, bytes, the ids not ready / missing, and request statistics.
     """
 
     template_fields: Sequence[str] = ("destination", "call_ids", "calls_path")
@@ -88,69 +110,157 @@ class AvitoDownloadRecordingsOperator(BaseOperator):
         destination: str,
         call_ids: Any = None,
         calls_path: str | None = None,
+        deferrable: bool | None = None,
+        poke_interval: float = 60.0,
+        max_wait: timedelta = timedelta(hours=3),
         fail_on_not_ready: bool = False,
         avito_conn_id: str = "avito_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_telephony.core.errors import RequestValidationError
+
+        if not isinstance(max_wait, timedelta) or max_wait <= timedelta(0):
+            raise RequestValidationError("max_wait", "must be a positive timedelta", value=max_wait)
+        if (
+            isinstance(poke_interval, bool)
+            or not isinstance(poke_interval, int | float)
+            or poke_interval <= 0
+        ):
+            raise RequestValidationError(
+                "poke_interval", "must be a positive number of seconds", value=poke_interval
+            )
         self.destination = destination
         self.call_ids = call_ids
         self.calls_path = calls_path
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poke_interval = float(poke_interval)
+        self.max_wait = max_wait
         self.fail_on_not_ready = fail_on_not_ready
         self.avito_conn_id = avito_conn_id
 
     @fail_fast
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> dict[str, Any] | None:
         from airflow_provider_telephony.core.errors import NotFoundError, NotReadyError
         from airflow_provider_telephony.core.storage import check_output_folder
         from airflow_provider_telephony.hooks.avito import AvitoHook, resolve_call_ids
 
         ids = resolve_call_ids(self.call_ids, self.calls_path)
         folder = check_output_folder(self.destination)
-        downloaded = skipped = total_bytes = 0
-        not_ready: list[int] = []
-        missing: list[int] = []
+        summary = _Summary(str(folder), len(ids))
         progress = Progress(self.log, "recordings")
         with AvitoHook(self.avito_conn_id) as hook:
             for call_id in ids:
                 target = folder / f"{call_id}.mp3"
                 if target.exists():
-                    skipped += 1
+                    summary.skipped += 1
                     continue
                 try:
-                    size = hook.download_recording(call_id, target)
+                    summary.add(call_id, hook.download_recording(call_id, target))
                 except NotReadyError:
-                    not_ready.append(call_id)
+                    summary.not_ready.append(call_id)
                     continue
                 except NotFoundError:
-                    missing.append(call_id)
+                    summary.missing.append(call_id)
                     continue
-                downloaded += 1
-                total_bytes += size
-                progress.page(1, total_bytes)
-        progress.done(total_bytes)
+                progress.page(1, summary.bytes)
+            summary.requests += hook.exchange.stats.requests
+        progress.done(summary.bytes)
+        if summary.not_ready and self.deferrable:
+            from airflow_provider_telephony.triggers.avito import AvitoRecordingDownloadTrigger
+
+            give_up_at = datetime.now(timezone.utc) + self.max_wait
+            self.log.info(
+                "%d recordings not ready yet; deferring (downloading each when ready, until %s)",
+                len(summary.not_ready),
+                give_up_at.isoformat(),
+            )
+            self.defer(
+                trigger=AvitoRecordingDownloadTrigger(
+                    call_ids=summary.not_ready,
+                    destination=str(folder),
+                    give_up_at=give_up_at.isoformat(),
+                    avito_conn_id=self.avito_conn_id,
+                    poke_interval=self.poke_interval,
+                    carry=summary.as_dict(),  # the first round, merged in execute_complete
+                ),
+                method_name="execute_complete",
+                # the trigger reports at give_up_at itself; this only catches a triggerer that died
+                timeout=self.max_wait + timedelta(minutes=10),
+            )
+        return self._finish(summary)
+
+    @fail_fast
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger: merge what it downloaded into the first round's summary."""
+        raise_for_event(event, "downloading recordings")
+        merged = _Summary.from_dict(event["carry"])
+        merged.not_ready = []
+        for call_id, size in event.get("downloaded", {}).items():
+            merged.add(int(call_id), int(size))
+        merged.missing += [int(c) for c in event.get("missing", [])]
+        merged.not_ready = [int(c) for c in event.get("not_ready", [])]
+        merged.requests += int(event.get("requests", 0))
+        return self._finish(merged, deferred=True)
+
+    def _finish(self, summary: _Summary, *, deferred: bool = False) -> dict[str, Any]:
         self.log.info(
-            "recordings: %d downloaded, %d already present, %d not ready yet, %d missing",
-            downloaded,
-            skipped,
-            len(not_ready),
-            len(missing),
+            "recordings: %d downloaded, %d already present, %d not ready%s, %d missing",
+            summary.downloaded,
+            summary.skipped,
+            len(summary.not_ready),
+            " after waiting" if deferred else " yet",
+            len(summary.missing),
         )
-        if not_ready:
-            self.log.warning("recordings not ready yet for calls: %s", not_ready)
-        if missing:
-            self.log.warning("no recording exists for calls: %s", missing)
-        summary = {
-            "destination": str(folder),
-            "requested": len(ids),
-            "downloaded": downloaded,
-            "skipped_existing": skipped,
-            "bytes": total_bytes,
-            "not_ready": not_ready,
-            "missing": missing,
-        }
-        if not_ready and self.fail_on_not_ready:
+        if summary.not_ready:
+            self.log.warning("recordings not ready for calls: %s", summary.not_ready)
+        if summary.missing:
+            self.log.warning("no recording exists for calls: %s", summary.missing)
+        if summary.not_ready and self.fail_on_not_ready:
             from airflow_provider_telephony.core.compat import airflow_exception
 
-            raise airflow_exception()(f"{len(not_ready)} recordings not ready yet: {not_ready}")
-        return summary
+            raise airflow_exception()(f"{len(summary.not_ready)} recordings not ready: {summary.not_ready}")
+        return summary.as_dict()
+
+
+@dataclass
+class _Summary:
+    """What a download run did (the operator's XCom)."""
+
+    destination: str
+    requested: int
+    downloaded: int = 0
+    skipped: int = 0
+    bytes: int = 0
+    requests: int = 0
+    not_ready: list[int] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+
+    def add(self, call_id: int, size: int) -> None:
+        self.downloaded += 1
+        self.bytes += size
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "destination": self.destination,
+            "requested": self.requested,
+            "downloaded": self.downloaded,
+            "skipped_existing": self.skipped,
+            "bytes": self.bytes,
+            "not_ready": list(self.not_ready),
+            "missing": list(self.missing),
+            "requests": self.requests,  # getRecordByCallId (and token) requests, deferred ones included
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Summary:
+        return cls(
+            destination=data["destination"],
+            requested=data["requested"],
+            downloaded=data["downloaded"],
+            skipped=data["skipped_existing"],
+            bytes=data["bytes"],
+            requests=data.get("requests", 0),
+            not_ready=list(data["not_ready"]),
+            missing=list(data["missing"]),
+        )

@@ -70,7 +70,7 @@ class CallKeeperCallsToStorageOperator(WindowExportOperator):
         with CallKeeperHook(self.callkeeper_conn_id, api_version=self.api_version) as hook:
             version = hook.api_version
             # the first request is defined (version, method and key checked) before the file is opened
-            pages = hook.iter_call_pages(
+            pages = hook.iter_raw_call_pages(
                 window.start,
                 window.end,
                 method=self.method,
@@ -87,7 +87,7 @@ class CallKeeperCallsToStorageOperator(WindowExportOperator):
                 path,
                 fmt,
             )
-            written = export_pages(pages, path, fmt, hook.call_model(version), log=self.log, what=what)
+            written = export_pages(pages, path, fmt, hook.call_schema(version), log=self.log, what=what)
             return self.summary(
                 path,
                 fmt,

@@ -28,28 +28,23 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from airflow_provider_telephony.sandbox.config import SandboxConfig
 
-try:  # orjson is in the dev extra; the sandbox works without it, just slower
-    import orjson
 
-    def _dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
-
-except ImportError:  # pragma: no cover - depends on the environment
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
 
 
 MAX_LIMIT = 100
@@ -189,19 +184,35 @@ class AvitoWorld:
         position = self._index.get(call_id)
         return position is not None and self._late[position]
 
-    def recording_bytes(self, call_id: int) -> bytes:
-        """Deterministic fake MP3 (ID3 tag + MPEG frame headers + seeded noise), 2-40 KB by talk time."""
+    def recording_size(self, call_id: int) -> int:
+        """Bytes of a recording: ``config.recording_size`` when set, else 2-40 KB by talk time."""
         call = self.get_call(call_id)
         if call is None or call["talkDuration"] <= 0:
             raise KeyError(f"call {call_id} has no recording")
+        if self.config.recording_size is not None:
+            return self.config.recording_size
+        return int(min(40_960, 2_048 + call["talkDuration"] * 128))
+
+    def recording_chunks(self, call_id: int, chunk: int = 1 << 16) -> Iterator[bytes]:
+        """The recording as a stream of chunks, generated on the fly (a large one is never held whole):
+        a deterministic fake MP3, ID3 tag then MPEG frame headers with seeded noise."""
+        size = self.recording_size(call_id)
         rng = random.Random(f"avito-record:{self.config.seed}:{call_id}")
-        size = min(40_960, 2_048 + call["talkDuration"] * 128)
         title = f"sandbox call {call_id}".encode()
         frame = b"TIT2" + (len(title) + 1).to_bytes(4, "big") + b"\x00\x00\x00" + title
         data = bytearray(b"ID3\x03\x00\x00" + _syncsafe(len(frame)) + frame)
-        while len(data) < size:
-            data += b"\xff\xfb\x90\x64" + rng.randbytes(413)
-        return bytes(data[:size])
+        sent = 0
+        while sent < size:
+            while len(data) < chunk and sent + len(data) < size:
+                data += b"\xff\xfb\x90\x64" + rng.randbytes(413)
+            piece = bytes(data[: min(chunk, size - sent)])
+            del data[: len(piece)]
+            sent += len(piece)
+            yield piece
+
+    def recording_bytes(self, call_id: int) -> bytes:
+        """The whole recording (tests compare downloads with it)."""
+        return b"".join(self.recording_chunks(call_id))
 
 
 def _syncsafe(value: int) -> bytes:
@@ -286,16 +297,23 @@ class AvitoState:
             return "access token expired"
         return None
 
-    def take_rate(self, token: str) -> tuple[int, float]:
-        """Spend one request of the token's fixed one-minute window: (remaining, retry_after or 0)."""
+    def limit_of(self, endpoint: str) -> int:
+        """Requests per window of an endpoint (the document's ``x-rate-limiter`` is per endpoint)."""
+        config = self.config
+        return config.avito_record_rate_limit if endpoint == "getRecordByCallId" else config.avito_rate_limit
+
+    def take_rate(self, token: str, endpoint: str) -> tuple[int, float]:
+        """Spend one request of the token's fixed window for ``endpoint``: (remaining, retry_after or 0)."""
         now = time.monotonic()
-        window = self.windows.get(token)
+        limit = self.limit_of(endpoint)
+        key = f"{token}:{endpoint}"
+        window = self.windows.get(key)
         if window is None or now - window.started >= self.config.rate_window_seconds:
-            window = self.windows[token] = _RateWindow(started=now)
-        if window.used >= self.config.avito_rate_limit:
+            window = self.windows[key] = _RateWindow(started=now)
+        if window.used >= limit:
             return 0, window.started + self.config.rate_window_seconds - now
         window.used += 1
-        return self.config.avito_rate_limit - window.used, 0.0
+        return limit - window.used, 0.0
 
     def recording_ready(self, call_id: int) -> bool:
         """Ready once wall clock passes call end + delay; "late" ones also wait for server start + delay."""
@@ -333,7 +351,7 @@ def _guarded(state: AvitoState, name: str, envelope: Envelope, handler: Handler)
 
     async def endpoint(request: Request) -> Response:
         state.count(name)
-        limit = str(state.config.avito_rate_limit)
+        limit = str(state.limit_of(name))
         problem = state.check_token(request.headers.get("authorization"))
         if problem is not None:
             state.count("unauthorized")
@@ -341,7 +359,7 @@ def _guarded(state: AvitoState, name: str, envelope: Envelope, handler: Handler)
             headers["X-RateLimit-Remaining"] = limit
             return _json(envelope(1002, problem), 401, headers)
         token = request.headers["authorization"].strip().partition(" ")[2].strip()
-        remaining, retry_after = state.take_rate(token)
+        remaining, retry_after = state.take_rate(token, name)
         rate_headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": str(remaining)}
         if retry_after > 0:
             state.count("rate_limited")
@@ -492,7 +510,14 @@ async def _get_record(request: Request, state: AvitoState) -> Response:
         return _json(_record_error(1004, f"call {call_id} has no recording (not answered)"), 404)
     if not state.recording_ready(call_id):
         return _json(_record_error(1005, f"recording of call {call_id} is not ready yet"), 425)
-    return Response(state.world.recording_bytes(call_id), media_type="audio/mpeg")
+    size = state.world.recording_size(call_id)
+    if size <= 1 << 20:
+        return Response(state.world.recording_bytes(call_id), media_type="audio/mpeg")
+    return StreamingResponse(
+        iterate_in_threadpool(state.world.recording_chunks(call_id)),
+        media_type="audio/mpeg",
+        headers={"Content-Length": str(size)},
+    )
 
 
 def _control_routes(state: AvitoState) -> list[BaseRoute]:

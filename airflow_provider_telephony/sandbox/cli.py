@@ -54,7 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-days", type=int, default=defaults.data_days)
     run.add_argument("--token-ttl", type=float, default=defaults.avito_token_ttl, help="Avito token seconds")
     run.add_argument(
-        "--rate-limit", type=int, default=defaults.avito_rate_limit, help="Avito requests/minute"
+        "--rate-limit",
+        type=int,
+        default=defaults.avito_rate_limit,
+        help="Avito getCalls/getCallById requests per window",
+    )
+    run.add_argument(
+        "--record-rate-limit",
+        type=int,
+        default=defaults.avito_record_rate_limit,
+        help="Avito getRecordByCallId requests per window",
+    )
+    run.add_argument(
+        "--recording-size", type=int, default=None, help="bytes of every Avito recording (streamed)"
     )
     run.add_argument(
         "--rate-window",
@@ -81,6 +93,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         calls_per_day=args.calls_per_day,
         avito_token_ttl=args.token_ttl,
         avito_rate_limit=args.rate_limit,
+        avito_record_rate_limit=args.record_rate_limit,
+        recording_size=args.recording_size,
         rate_window_seconds=args.rate_window,
         recording_delay=args.recording_delay,
     )

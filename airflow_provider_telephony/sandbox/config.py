@@ -33,8 +33,12 @@ class SandboxConfig:
     avito_client_secret: str = "sandbox-client-secret"
     #: lifetime of an issued access token in seconds; later requests get 401
     avito_token_ttl: float = 3600.0
-    #: requests per minute per token before 429 (X-RateLimit-* headers report it)
+    #: requests per window per token and endpoint before 429 (X-RateLimit-* headers report it):
+    #: getCalls and getCallById, and getRecordByCallId (the document's x-rate-limiter: 5 and 50)
     avito_rate_limit: int = 1000
+    avito_record_rate_limit: int = 1000
+    #: bytes of every recording (streamed, so hundreds of MB are fine); ``None``: 2-40 KB by talk time
+    recording_size: int | None = None
     #: seconds after server start during which "late" recordings answer 425
     recording_delay: float = 2.0
 

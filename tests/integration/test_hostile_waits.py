@@ -6,6 +6,7 @@ for more than one quota window (``core.ratelimit.WINDOW``) before a request.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -116,9 +117,21 @@ def test_huge_retry_after_is_capped_with_a_warning(
 
 
 def test_rate_limiter_never_waits_more_than_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``X-RateLimit-Limit: 1`` with ``X-RateLimit-Remaining: 0`` on every answer: each request owes
-    more than the last, but no single wait before a request exceeds ``WINDOW`` (60 s)."""
+    """``X-RateLimit-Limit: 1`` with ``X-RateLimit-Remaining: 0`` on every answer: no single wait
+    before a request exceeds ``WINDOW`` (60 s).
+
+    The waits are recorded, not slept; the limiter's clock advances by each recorded wait, as it
+    would if the process had really slept (the limiter is a queue: a caller that did not wait its
+    turn would owe more on its next request)."""
     sleeps = record_sleeps(monkeypatch)  # also catches the exchange's rate-limit sleeps (time.sleep)
+    started = time.monotonic()
+
+    class SleptClock:
+        @staticmethod
+        def monotonic() -> float:
+            return started + sum(sleeps.waits)
+
+    monkeypatch.setattr(ratelimit, "time", SleptClock)
     quota = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
     handler = routes(
         {

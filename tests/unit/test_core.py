@@ -18,13 +18,16 @@ from airflow_provider_telephony.core.errors import (
     RequestValidationError,
     ServerError,
     TransportError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from airflow_provider_telephony.core.ratelimit import RateLimiter
+from airflow_provider_telephony.core.records import RecordSchema
 from airflow_provider_telephony.core.redact import RedactingFilter, mask_phone, redact_text, register_secret
 from airflow_provider_telephony.core.retry import should_retry
 from airflow_provider_telephony.core.transport import base_url_from
 from airflow_provider_telephony.core.windows import Window, window_from_context
+from airflow_provider_telephony.core.writers import open_records
 
 UTC = timezone.utc
 
@@ -79,15 +82,16 @@ class Rec(BaseModel):
 
 
 RECORDS = [
-    Rec(recId=i, when=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i), score=i / 2, tags=["a", str(i)])
+    {"recId": i, "when": f"2026-01-01T{i:02d}:00:00Z", "score": i / 2, "tags": ["a", str(i)]}
     for i in range(5)
 ]
+SCHEMA = RecordSchema(Rec)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
 def test_writers_round_trip(tmp_path: Path, fmt: str) -> None:
     path = storage.as_storage_path(tmp_path / f"out.{fmt}")
-    with storage.open_records(path, fmt, Rec) as writer:
+    with open_records(path, fmt, SCHEMA) as writer:
         writer.write(RECORDS[:2])
         writer.write([])
         writer.write(RECORDS[2:])
@@ -96,20 +100,34 @@ def test_writers_round_trip(tmp_path: Path, fmt: str) -> None:
     rows = list(storage.read_records(path))
     assert [int(r["recId"]) for r in rows] == list(range(5))
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"out.{fmt}"]
+    if fmt == "parquet":  # typed columns: the time text became a UTC timestamp
+        assert rows[1]["when"] == datetime(2026, 1, 1, 1, tzinfo=UTC)
 
 
-def test_jsonl_keeps_unknown_fields(tmp_path: Path) -> None:
-    rec = Rec.model_validate({"recId": 1, "when": "2026-01-01T00:00:00Z", "newField": {"x": 1}})
+def test_jsonl_writes_records_as_received(tmp_path: Path) -> None:
+    """Field names, values and time strings unchanged; unknown fields kept; key order kept."""
+    record = {"recId": "7", "when": "2026-01-01T00:00:00.250+03:00", "newField": {"x": 1}, "score": 1.50}
+    SCHEMA.check([record], "test")
     path = storage.as_storage_path(tmp_path / "x.jsonl")
-    with storage.open_records(path, "jsonl", Rec) as writer:
-        writer.write([rec])
-    assert next(storage.read_records(path))["newField"] == {"x": 1}
+    with open_records(path, "jsonl", SCHEMA) as writer:
+        writer.write([record])
+    assert (
+        path.read_bytes()
+        == b'{"recId":"7","when":"2026-01-01T00:00:00.250+03:00","newField":{"x":1},"score":1.5}\n'
+    )
+
+
+def test_a_page_breaking_the_schema_names_the_record_and_field() -> None:
+    with pytest.raises(UnexpectedResponseError, match=r"record 1\.recId"):
+        SCHEMA.check([RECORDS[0], {"recId": "x", "when": "2026-01-01T00:00:00Z"}], "test")
+    with pytest.raises(UnexpectedResponseError, match="not a list"):
+        SCHEMA.check({"recId": 1}, "test")
 
 
 def test_failed_export_publishes_nothing_and_keeps_previous(tmp_path: Path) -> None:
     path = storage.as_storage_path(tmp_path / "out.jsonl")
     path.write_bytes(b"previous complete file\n")
-    with pytest.raises(RuntimeError), storage.open_records(path, "jsonl", Rec) as writer:
+    with pytest.raises(RuntimeError), open_records(path, "jsonl", SCHEMA) as writer:
         writer.write(RECORDS)
         raise RuntimeError("page 2 failed")
     assert path.read_bytes() == b"previous complete file\n"
