@@ -19,8 +19,8 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
-from operator import itemgetter, methodcaller
+from functools import cached_property, lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import TypeAdapter
@@ -164,21 +164,32 @@ class CallsPage:
         if not self.records:
             return self
         times = list(map(_CALL_TIME, self.records))
-        if (
-            all(map(_IS_TEXT, times))
-            and set(map(len, times)) == {20}
-            and all(map(_ENDS_WITH_Z, times))
-            and _utc_text(window.start) <= min(times)
-            and max(times) < _utc_text(window.end)
-        ):
-            return self
+        try:
+            # every time is text of one length with one "T" and one "Z" (the schema checked each is
+            # RFC 3339): all are "YYYY-MM-DDTHH:MM:SSZ", where text order is time order
+            joined = "".join(times)
+            uniform = (
+                len(set(map(len, times))) == 1
+                and joined.count("Z") == len(times)
+                and joined.count("T") == len(times)
+            )
+        except TypeError:  # a time that is not text (read by the tolerant model)
+            uniform = False
+        if uniform and len(times[0]) == UTC_TEXT_LENGTH:
+            lo, hi = _utc_bounds(window)
+            if lo <= min(times) and max(times) < hi:
+                return self
         keep = [i for i, text in enumerate(times) if window.contains(_parse_time(text))]
         checked = self.checked or []
         return CallsPage([self.records[i] for i in keep], [checked[i] for i in keep] if checked else None)
 
     def answered(self) -> int:
         """How many calls have talk time (only those have recordings)."""
-        talk = list(map(_TALK_DURATION, self.checked or ()))
+        checked = self.checked or []
+        try:
+            talk = list(map(_TALK_DURATION, checked))
+        except KeyError:  # a call without talkDuration (the document's default is 0)
+            talk = [call.get("talkDuration", 0) for call in checked]
         return len(talk) - talk.count(0)
 
     def signature(self) -> tuple[Any, ...]:
@@ -188,17 +199,17 @@ class CallsPage:
 
 _CALL_TIME = itemgetter("callTime")
 _TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-_ENDS_WITH_Z = methodcaller("endswith", "Z")
-_IS_TEXT = str.__instancecheck__
-_TALK_DURATION = methodcaller("get", "talkDuration", 0)
+_TALK_DURATION = itemgetter("talkDuration")
+UTC_TEXT_LENGTH = len("2026-06-14T05:42:16Z")
 #: the declared fields of a call, as a one-call validator of whole pages
 CALLS = RecordSchema(m.AvitoCall)
 
 
-def _utc_text(moment: datetime) -> str:
-    """A bound as Avito's UTC text, rounded up to whole seconds: for whole-second times ``t``,
-    ``t >= moment`` exactly when ``t >= ceil(moment)`` (and likewise for ``<``)."""
-    return m.rfc3339(moment, round_up=True)
+@lru_cache(maxsize=64)
+def _utc_bounds(window: Window) -> tuple[str, str]:
+    """A window's bounds as Avito's UTC text, rounded up to whole seconds: for whole-second times
+    ``t``, ``t >= start`` exactly when ``t >= ceil(start)`` (and likewise for ``<``)."""
+    return m.rfc3339(window.start, round_up=True), m.rfc3339(window.end, round_up=True)
 
 
 def _parse_time(text: Any) -> datetime:
