@@ -94,12 +94,14 @@ class Exchange:
         *,
         limiter_key: str | None = None,
         rate_limit_per_minute: float = 300.0,
+        rate_limits: Mapping[str, float] | None = None,
         per_endpoint: bool = True,
     ) -> None:
         self.settings = settings
         self.api = api
         self.limiter_key = limiter_key
         self.rate_limit_per_minute = rate_limit_per_minute
+        self.rate_limits = dict(rate_limits or {})
         self.per_endpoint = per_endpoint
         self.stats = ExchangeStats()
         self._client: httpx.Client | None = None
@@ -134,7 +136,7 @@ class Exchange:
             return None
         return limiter_for(
             f"{self.limiter_key}:{endpoint}" if self.per_endpoint else self.limiter_key,
-            self.rate_limit_per_minute,
+            self.rate_limits.get(endpoint, self.rate_limit_per_minute),
             user_limit=self.settings.rate_limit_per_minute,
         )
 

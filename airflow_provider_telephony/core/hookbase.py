@@ -39,6 +39,8 @@ class TelephonyHook(BaseHook):
     #: whether the vendor's quota is per endpoint (one limiter each) or for the whole connection
     rate_limit_per_endpoint: ClassVar[bool] = True
     rate_limit_per_minute: ClassVar[float] = 300.0
+    #: documented quotas of single endpoints (requests a minute), where they differ from the above
+    rate_limits: ClassVar[dict[str, float]] = {}
 
     def __init__(self, conn_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -94,6 +96,7 @@ class TelephonyHook(BaseHook):
                 self,  # type: ignore[arg-type]
                 limiter_key=f"{type(self).__name__}:{self.conn_id}",
                 rate_limit_per_minute=self.rate_limit_per_minute,
+                rate_limits=self.rate_limits,
                 per_endpoint=self.rate_limit_per_endpoint,
             )
         return self._exchange

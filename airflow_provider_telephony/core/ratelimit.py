@@ -53,7 +53,8 @@ class RateLimiter:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
         self.user_limit = user_limit
-        self.per_minute = float(min(per_minute, user_limit) if user_limit else per_minute)
+        # the user's quota replaces the documented default, in either direction
+        self.per_minute = float(user_limit if user_limit else per_minute)
         self.capacity = max(1.0, self.per_minute / 6)
         self._tokens = self.capacity
         self._updated = time.monotonic()

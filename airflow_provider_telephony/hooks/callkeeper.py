@@ -61,6 +61,7 @@ from airflow_provider_telephony.core.errors import (
 from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import PageGuard
+from airflow_provider_telephony.core.prefetch import prefetched
 from airflow_provider_telephony.core.records import Records, RecordSchema
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.validation import build_request
@@ -131,9 +132,9 @@ def _signature(rows: Records) -> tuple[Any, ...]:
     return (len(rows), content(rows[0]), content(rows[-1]))
 
 
-def _models(page: m.CallKeeperPage[Any], model: type[BaseModel]) -> m.CallKeeperPage[Any]:
-    """A page of raw records as one of models (for the hook's model-returning methods)."""
-    return dataclasses.replace(page, rows=wire.as_models(model, page.rows))
+def _models(page: m.CallKeeperPage[Any], model: type[BaseModel], what: str) -> m.CallKeeperPage[Any]:
+    """A page of raw records, validated, as one of models (for the hook's model-returning methods)."""
+    return dataclasses.replace(page, rows=wire.as_models(model, wire.checked_rows(page.rows, model, what)))
 
 
 class CallKeeperHook(TelephonyHook):
@@ -306,7 +307,7 @@ class CallKeeperHook(TelephonyHook):
         "No rows found" and paging past the end give a page without rows.
         """
         req = build_request(m.V3CallsRequest, method=method, page=page, date_from=date_from, date_to=date_to)
-        return _models(self.exchange.run(self._v3_request(req)), m.V3Call)
+        return _models(self.exchange.run(self._v3_request(req)), m.V3Call, "CallKeeper v3")
 
     async def aget_v3_page(
         self,
@@ -319,7 +320,7 @@ class CallKeeperHook(TelephonyHook):
         """Async twin of :meth:`get_v3_page` (same request definition, ``httpx.AsyncClient``)."""
         req = build_request(m.V3CallsRequest, method=method, page=page, date_from=date_from, date_to=date_to)
         exchange = await self.aexchange()
-        return _models(await exchange.arun(self._v3_request(req)), m.V3Call)
+        return _models(await exchange.arun(self._v3_request(req)), m.V3Call, "CallKeeper v3")
 
     def iter_v3_pages(
         self, start: datetime | str, end: datetime | str, *, method: str = "getWithRole"
@@ -341,14 +342,21 @@ class CallKeeperHook(TelephonyHook):
         return self._v3_pages(req) if bounds else iter(())
 
     def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[Records]:
-        guard = PageGuard(f"CallKeeper v3 call/{req.method}")
-        while True:
-            result = self.exchange.run(self._v3_request(req))
-            if not result.rows:
-                return
-            guard.check(_signature(result.rows), f"page {req.page}")
-            yield result.rows
-            req = req.model_copy(update={"page": req.page + 1})
+        what = f"CallKeeper v3 call/{req.method}"
+
+        def fetched(req: m.V3CallsRequest = req) -> Iterator[Records]:
+            """Runs in the prefetch thread: the requests and the paging decisions."""
+            guard = PageGuard(what)
+            while True:
+                result = self.exchange.run(self._v3_request(req))
+                if not result.rows:
+                    return
+                guard.check(_signature(result.rows), f"page {req.page}")
+                yield result.rows
+                req = req.model_copy(update={"page": req.page + 1})
+
+        for rows in prefetched(fetched, name=what):
+            yield wire.checked_rows(rows, m.V3Call, what)
 
     # --- v1 -----------------------------------------------------------------------------
     def get_v1_page(
@@ -375,7 +383,7 @@ class CallKeeperHook(TelephonyHook):
             time_start=time_start,
             time_end=time_end,
         )
-        return _models(self.exchange.run(self._v1_request(req)), m.V1_MODELS[req.entity])
+        return _models(self.exchange.run(self._v1_request(req)), m.V1_MODELS[req.entity], "CallKeeper v1")
 
     async def aget_v1_page(
         self,
@@ -396,7 +404,7 @@ class CallKeeperHook(TelephonyHook):
             time_end=time_end,
         )
         exchange = await self.aexchange()
-        return _models(await exchange.arun(self._v1_request(req)), m.V1_MODELS[req.entity])
+        return _models(await exchange.arun(self._v1_request(req)), m.V1_MODELS[req.entity], "CallKeeper v1")
 
     def iter_v1_pages(
         self,
@@ -443,17 +451,25 @@ class CallKeeperHook(TelephonyHook):
         return iter(()) if empty else self._v1_pages(req)
 
     def _v1_pages(self, req: m.V1PageRequest) -> Iterator[Records]:
-        guard = PageGuard(f"CallKeeper v1 {req.entity}/get")
-        while True:
-            result = self.exchange.run(self._v1_request(req))
-            if result.rows:
-                guard.check(_signature(result.rows), f"page {req.page}")
-                yield result.rows
-            if result.past_end or not result.rows:
-                return
-            if result.of_pages is not None and req.page + 1 >= result.of_pages:
-                return
-            req = req.model_copy(update={"page": req.page + 1})
+        what = f"CallKeeper v1 {req.entity}/get"
+
+        def fetched(req: m.V1PageRequest = req) -> Iterator[Records]:
+            """Runs in the prefetch thread: the requests and the paging decisions."""
+            guard = PageGuard(what)
+            while True:
+                result = self.exchange.run(self._v1_request(req))
+                if result.rows:
+                    guard.check(_signature(result.rows), f"page {req.page}")
+                    yield result.rows
+                if result.past_end or not result.rows:
+                    return
+                if result.of_pages is not None and req.page + 1 >= result.of_pages:
+                    return
+                req = req.model_copy(update={"page": req.page + 1})
+
+        model = m.V1_MODELS[req.entity]
+        for rows in prefetched(fetched, name=what):
+            yield wire.checked_rows(rows, model, what)
 
     def get_entity(
         self,

@@ -150,11 +150,13 @@ def _envelope_rows(data: dict[str, Any], model: type[BaseModel], what: str) -> P
         return ParsedV1(inbound, [])
     if payload is None:
         raise _no_payload(what)
-    return ParsedV1(inbound, checked_rows(payload, model, what))
+    if not isinstance(payload, list):
+        raise UnexpectedResponseError(f"{what}: the answer's 'payload' is not a list")
+    return ParsedV1(inbound, payload)  # checked by the consumer, while the next page is fetched
 
 
 def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
-    """A v1 JSON envelope: decoded once, its payload validated in one call."""
+    """A v1 JSON envelope: decoded once (its payload is validated by :func:`checked_rows`)."""
     data = decode(content, what)
     if not isinstance(data, dict):
         raise UnexpectedResponseError(f"{what}: the answer is not a JSON object")
@@ -164,12 +166,13 @@ def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1
 def parse_v3(content: bytes, what: str) -> tuple[Records, m.Inbound | None]:
     """A v3 body: a bare JSON array of calls (documented), or an envelope (errors; payload tolerated).
 
-    Returns the calls as received (validated) and, for an envelope, its ``inbound`` (which may
-    carry ``error``).
+    Returns the calls as received (not yet validated: :func:`checked_rows` does that, in the
+    consumer) and, for an envelope, its ``inbound`` (which may carry ``error``).
     """
     head = first_byte(content)
     if head == b"[":
-        return checked_rows(decode(content, what), m.V3Call, what), None
+        rows = decode(content, what)
+        return rows, None  # a list (the first byte says so); checked by the consumer
     if head == b"{":
         data = decode(content, what)
         parsed = _envelope_rows(data, m.V3Call, what)
