@@ -46,11 +46,21 @@ test: lint pytest compat wheel-check
 demo: setup
 	$(PY) scripts/demo.py
 
-bench: setup
-	$(PY) -m bench
+# its own env (.venv-bench: the dev and bench extras, dlt and the HTTP provider among them), so the peers'
+# packages never enter the test env; `make bench BENCH_ARGS=--quick` for a smoke run
+bench:
+	@if [ -z "$(UV)" ]; then python3 -m pip install --quiet uv; fi
+	@if [ ! -f .venv-bench/.installed ] || [ pyproject.toml -nt .venv-bench/.installed ]; then \
+	  uv=$$(command -v uv || echo "python3 -m uv"); \
+	  $$uv venv --quiet --allow-existing -p python3 .venv-bench && \
+	  $$uv pip install --quiet -p .venv-bench/bin/python -e ".[dev,bench]" && \
+	  { .venv-bench/bin/python -m compileall -q -j 0 .venv-bench/lib >/dev/null 2>&1 || true; } && \
+	  touch .venv-bench/.installed; \
+	fi
+	.venv-bench/bin/python -m bench $(BENCH_ARGS)
 
 docs: setup
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) .venv-airflow-* dist site .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bench .venv-airflow-* dist site .mypy_cache .ruff_cache

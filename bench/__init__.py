@@ -1,5 +1,6 @@
-"""Benchmarks of the export path against bare HTTP loops on the same local sandbox.
+"""The provider's benchmark: export speed against the tools users would pick instead, flat memory,
+requests under vendor quotas, deferred waits at triggerer scale, import cost.
 
-``python -m bench`` (or ``make bench``) runs them and writes ``bench/results/*.json``; see
-``bench/README.md`` for what is measured and how to read the table.
+``make bench`` (its own environment, ``.venv-bench``) runs ``python -m bench`` and writes
+``bench/results/bench.json``, ``bench/results/bench.png`` and a table; see ``bench/README.md``.
 """
