@@ -110,15 +110,15 @@ class Exchange:
     # --- the one flow -----------------------------------------------------------------------
     def build(self, req: ApiRequest[Any], headers: Mapping[str, str]) -> httpx.Request:
         """The HTTP request: the client's default headers (User-Agent), the credentials, the request's
-        own headers; a JSON body is encoded with orjson."""
+        own headers; a JSON body is encoded with msgspec (in C)."""
         import httpx
 
         merged = {**self.settings.default_headers(), **headers, **(req.headers or {})}
         content = None
         if req.json is not None:
-            import orjson
+            import msgspec
 
-            content = orjson.dumps(req.json)
+            content = msgspec.json.encode(req.json)
             merged["Content-Type"] = "application/json"
         return httpx.Request(
             req.method,

@@ -14,7 +14,7 @@ from airflow_provider_telephony.core.errors import RequestValidationError, Telep
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_telephony.core.records import Records, RecordSchema
+    from airflow_provider_telephony.core.records import Page, RecordSchema
     from airflow_provider_telephony.core.writers import WriteStats
 
 
@@ -138,7 +138,7 @@ YOUNG_COLLECTION = 100_000
 
 
 def export_pages(
-    pages: Iterable[Records],
+    pages: Iterable[Page],
     path: ObjectStoragePath,
     fmt: str,
     schema: RecordSchema,

@@ -1,8 +1,8 @@
-"""Streaming writers from pages of records (the vendor's dicts) to a file, published atomically.
+"""Streaming writers from pages of records to a file, published atomically.
 
-Formats: ``jsonl`` (default; one JSON object per line, each record exactly as the vendor sent it:
-field names, values and time strings unchanged, unknown fields kept; serialised by orjson without a
-Python loop per record), ``csv`` (the model's declared fields, in order; lists/objects as JSON
+Formats: ``jsonl`` (default; one JSON object per line, each record exactly as the vendor sent it —
+its own bytes when the page came as JSON: field names, values and time strings unchanged, unknown
+fields kept), ``csv`` (the model's declared fields, in order; lists/objects as JSON
 text) and ``parquet`` (needs the ``parquet`` extra; typed columns derived from the model, so a time
 string becomes a UTC timestamp).  Memory stays flat: one page is held at a time (Parquet: one row
 group of pages).
@@ -15,13 +15,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_telephony.core.records import Records, RecordSchema
+    from airflow_provider_telephony.core.records import Page, RecordSchema
 
 
 @dataclass
@@ -47,7 +46,7 @@ class RecordWriter(ABC):
         self._held = 0
 
     @abstractmethod
-    def write(self, records: Records) -> None:
+    def write(self, page: Page) -> None:
         """Append one page of records."""
 
     def _emit(self, data: bytes) -> None:
@@ -68,19 +67,13 @@ class RecordWriter(ABC):
 
 
 class JsonLinesWriter(RecordWriter):
-    """One compact JSON object per line: the record as received (orjson, mapped in C over the page)."""
+    """One JSON object per line: each record as received (its bytes, joined in C)."""
 
-    def __init__(self, fh: IO[bytes], schema: RecordSchema) -> None:
-        import orjson
-
-        super().__init__(fh, schema)
-        self._line = partial(orjson.dumps, option=orjson.OPT_APPEND_NEWLINE)
-
-    def write(self, records: Records) -> None:
-        if not records:
+    def write(self, page: Page) -> None:
+        if not page:
             return
-        self._emit(b"".join(map(self._line, records)))
-        self.stats.records += len(records)
+        self._emit(page.jsonl())
+        self.stats.records += len(page)
 
 
 def _cell(value: Any) -> Any:
@@ -110,10 +103,10 @@ class CsvWriter(RecordWriter):
         self._buf.truncate()
         self._emit(data)
 
-    def write(self, records: Records) -> None:
+    def write(self, page: Page) -> None:
         columns = self.schema.columns
-        self._csv.writerows([_cell(record.get(name)) for name in columns] for record in records)
-        self.stats.records += len(records)
+        self._csv.writerows([_cell(record.get(name)) for name in columns] for record in page.records)
+        self.stats.records += len(page)
         self._flush()
 
 
@@ -175,11 +168,11 @@ class ParquetWriter(RecordWriter):
         super().__init__(fh, schema)
         self._schema = arrow_schema(schema)
         self._writer = pq.ParquetWriter(fh, self._schema, compression="zstd")
-        self._pending: Records = []
+        self._pending: list[dict[str, Any]] = []
 
-    def write(self, records: Records) -> None:
-        self._pending.extend(records)
-        self.stats.records += len(records)
+    def write(self, page: Page) -> None:
+        self._pending.extend(page.records)
+        self.stats.records += len(page)
         if len(self._pending) >= self.ROW_GROUP:
             self._flush()
 

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cached_property, lru_cache
-from operator import itemgetter
+from functools import cached_property
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import TypeAdapter
 
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
@@ -45,7 +42,7 @@ from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import offset_pages
 from airflow_provider_telephony.core.prefetch import prefetched
-from airflow_provider_telephony.core.records import Records, RecordSchema, decode
+from airflow_provider_telephony.core.records import Page, RecordSchema, decode, raw_fields
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.responses import parse_json, raise_for_redirect
 from airflow_provider_telephony.core.tokens import TokenCache
@@ -136,85 +133,42 @@ def check_page_size(page_size: Any) -> int:
     return page_size
 
 
-@dataclass(frozen=True)
-class CallsPage:
-    """One ``getCalls`` page: the calls as Avito sent them and, once :meth:`validated`, their checked
-    copies (parsed times)."""
-
-    records: Records
-    checked: list[dict[str, Any]] | None = None
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def validated(self) -> CallsPage:
-        """The page with every call checked against the document's fields (one pydantic-core call)."""
-        if self.checked is not None:
-            return self
-        return CallsPage(self.records, CALLS.check(self.records, "getCalls"))
-
-    def within(self, window: Window) -> CallsPage:
-        """The calls with ``window.start <= callTime < window.end``.
-
-        Pages lie inside their window but at its two edges, so the page's earliest and latest times
-        decide at once: when every time is UTC text of one shape (``2026-06-14T05:42:16Z``, as Avito
-        writes them), text order is time order and C-level ``min``/``max`` suffice.  Only an edge page,
-        or one with other time shapes, is filtered call by call.
-        """
-        if not self.records:
-            return self
-        times = list(map(_CALL_TIME, self.records))
-        try:
-            # every time is text of one length with one "T" and one "Z" (the schema checked each is
-            # RFC 3339): all are "YYYY-MM-DDTHH:MM:SSZ", where text order is time order
-            joined = "".join(times)
-            uniform = (
-                len(set(map(len, times))) == 1
-                and joined.count("Z") == len(times)
-                and joined.count("T") == len(times)
-            )
-        except TypeError:  # a time that is not text (read by the tolerant model)
-            uniform = False
-        if uniform and len(times[0]) == UTC_TEXT_LENGTH:
-            lo, hi = _utc_bounds(window)
-            if lo <= min(times) and max(times) < hi:
-                return self
-        keep = [i for i, text in enumerate(times) if window.contains(_parse_time(text))]
-        checked = self.checked or []
-        return CallsPage([self.records[i] for i in keep], [checked[i] for i in keep] if checked else None)
-
-    def answered(self) -> int:
-        """How many calls have talk time (only those have recordings)."""
-        checked = self.checked or []
-        try:
-            talk = list(map(_TALK_DURATION, checked))
-        except KeyError:  # a call without talkDuration (the document's default is 0)
-            talk = [call.get("talkDuration", 0) for call in checked]
-        return len(talk) - talk.count(0)
-
-    def signature(self) -> tuple[Any, ...]:
-        """What identifies the page: its size and its first and last call ids (unique per call)."""
-        return (len(self.records), self.records[0].get("callId"), self.records[-1].get("callId"))
-
-
-_CALL_TIME = itemgetter("callTime")
-_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-_TALK_DURATION = itemgetter("talkDuration")
-UTC_TEXT_LENGTH = len("2026-06-14T05:42:16Z")
-#: the declared fields of a call, as a one-call validator of whole pages
+#: the declared fields of a call, as a validator of whole pages
 CALLS = RecordSchema(m.AvitoCall)
+_CALL_TIME = attrgetter("callTime")
+_TALK_DURATION = attrgetter("talkDuration")
 
 
-@lru_cache(maxsize=64)
-def _utc_bounds(window: Window) -> tuple[str, str]:
-    """A window's bounds as Avito's UTC text, rounded up to whole seconds: for whole-second times
-    ``t``, ``t >= start`` exactly when ``t >= ceil(start)`` (and likewise for ``<``)."""
-    return m.rfc3339(window.start, round_up=True), m.rfc3339(window.end, round_up=True)
+def within(page: Page, window: Window) -> Page:
+    """The calls of a validated page with ``window.start <= callTime < window.end``.
+
+    Pages lie inside their window but at its two edges, so the page's earliest and latest times
+    (C-level ``min``/``max``) decide at once; only an edge page, or one with times without an offset
+    (read as UTC), is filtered call by call.
+    """
+    if not page:
+        return page
+    assert page.typed is not None, "validate the page first"
+    times = list(map(_CALL_TIME, page.typed))
+    try:
+        if window.start <= min(times) and max(times) < window.end:
+            return page
+    except TypeError:  # a time without an offset among aware ones
+        pass
+    return page.select([i for i, moment in enumerate(times) if window.contains(_aware(moment))])
 
 
-def _parse_time(text: Any) -> datetime:
-    """A call time as an aware datetime (a time without an offset is UTC, as the model reads it)."""
-    moment: datetime = _TIME.validate_python(text)  # the model's own reading of a time
+def answered(page: Page) -> int:
+    """How many calls of a validated page have talk time (only those have recordings)."""
+    return sum(map(bool, map(_TALK_DURATION, page.typed or ())))
+
+
+def _signature(page: Page) -> tuple[Any, ...]:
+    """What identifies a page: its size and its first and last calls as sent (ids are unique)."""
+    return (len(page), page.record_bytes(0), page.record_bytes(-1))
+
+
+def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
@@ -324,28 +278,24 @@ class AvitoHook(TelephonyHook):
 
     # --- request definitions (shared by sync and async) ---------------------------------
     @staticmethod
-    def _calls_request(body: dict[str, Any]) -> ApiRequest[CallsPage]:
-        def parse(response: httpx.Response) -> CallsPage:
-            # decoded once; the calls validated in one call and kept as sent (see core.records)
-            data = decode(response.content, "getCalls")
-            if not isinstance(data, dict):
-                raise UnexpectedResponseError("getCalls: the answer is not a JSON object")
-            raw_error = data.get("error")
-            if raw_error is not None and not (isinstance(raw_error, dict) and raw_error.get("code") == 0):
-                error = body_error(parse_error(raw_error, "getCalls"), "getCalls", response.status_code)
-                if error is not None:
-                    raise error
-            calls = data.get("calls")
-            if calls is None:
+    def _calls_request(body: dict[str, Any]) -> ApiRequest[Page]:
+        def parse(response: httpx.Response) -> Page:
+            # the envelope is scanned, the calls split into their bytes; validated by the consumer
+            fields = raw_fields(response.content, ("calls", "error"), "getCalls")
+            if fields["error"] is not None:
+                raw_error = decode(fields["error"], "getCalls")
+                if not (isinstance(raw_error, dict) and raw_error.get("code") == 0):
+                    error = body_error(parse_error(raw_error, "getCalls"), "getCalls", response.status_code)
+                    if error is not None:
+                        raise error
+            if fields["calls"] is None:
                 # ``{}`` or ``"calls": null`` is not "no more calls": that is ``"calls": []``
                 raise UnexpectedResponseError(
                     "getCalls: the answer has no 'calls' list (and no error); refusing to take it as "
                     "the last page",
                     status_code=response.status_code,
                 )
-            if not isinstance(calls, list):
-                raise UnexpectedResponseError("getCalls: the answer's 'calls' is not a list")
-            return CallsPage(calls)  # validated by the consumer, while the next page is fetched
+            return Page.from_array(fields["calls"], "getCalls", field="calls")
 
         # a read sent as POST: safe to send again
         return ApiRequest(
@@ -404,11 +354,12 @@ class AvitoHook(TelephonyHook):
             limit=limit,
             offset=offset,
         )
-        return CALLS.models(self.exchange.run(self._calls_request(body.body())).validated().records)
+        page = self.exchange.run(self._calls_request(body.body())).validated(CALLS, "getCalls")
+        return CALLS.models(page.records)
 
     def iter_raw_pages(
         self, start: datetime, end: datetime, *, page_size: int = m.MAX_PAGE_SIZE
-    ) -> Iterator[CallsPage]:
+    ) -> Iterator[Page]:
         """Pages of calls with ``start <= callTime < end`` as Avito sent them (validated), for a window
         of any length — the export path.
 
@@ -422,28 +373,26 @@ class AvitoHook(TelephonyHook):
         check_page_size(page_size)
         return self._raw_pages(window, page_size)
 
-    def _raw_pages(self, window: Window, page_size: int) -> Iterator[CallsPage]:
+    def _raw_pages(self, window: Window, page_size: int) -> Iterator[Page]:
         chunks = list(window.split(m.MAX_WINDOW))
 
-        def fetched() -> Iterator[tuple[Window, CallsPage]]:
+        def fetched() -> Iterator[tuple[Window, Page]]:
             """Runs in the prefetch thread: the requests and the paging decisions."""
             for chunk in chunks:
                 # validated once per chunk; pages differ only in their offset
                 first = m.GetCallsRequest(date_time_from=chunk.start, date_time_to=chunk.end, limit=page_size)
                 body = first.body()
 
-                def fetch(offset: int, limit: int, body: dict[str, Any] = body) -> CallsPage:
+                def fetch(offset: int, limit: int, body: dict[str, Any] = body) -> Page:
                     return self.exchange.run(self._calls_request({**body, "offset": offset}))
 
-                pages = offset_pages(
-                    fetch, len, limit=page_size, signature=CallsPage.signature, what="getCalls"
-                )
+                pages = offset_pages(fetch, len, limit=page_size, signature=_signature, what="getCalls")
                 for page in pages:
                     yield chunk, page
 
         for chunk, page in prefetched(fetched, name="getCalls"):
-            kept = page.validated().within(chunk)
-            if kept.records:
+            kept = within(page.validated(CALLS, "getCalls"), chunk)
+            if kept:
                 yield kept
 
     def iter_call_pages(

@@ -38,12 +38,12 @@ resets and bodies cut short.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,7 @@ from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import PageGuard
 from airflow_provider_telephony.core.prefetch import prefetched
-from airflow_provider_telephony.core.records import Records, RecordSchema
+from airflow_provider_telephony.core.records import Page, RecordSchema
 from airflow_provider_telephony.core.redact import register_secret
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
@@ -123,18 +123,35 @@ def check_response_format(value: Any, api_version: str | None = None) -> str:
     return str(value)
 
 
-def _signature(rows: Records) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class _Answer:
+    """One answer as the hook reads it: the page of records (not yet validated) and what paging needs."""
+
+    page: Page
+    number: int
+    of_pages: int | None = None
+    total: int | None = None
+    past_end: bool = False
+
+
+def _signature(page: Page) -> tuple[Any, ...]:
     """What identifies a page's content (its size, first and last record without the ``page`` echo)."""
 
-    def content(row: dict[str, Any]) -> str:
-        return json.dumps({k: v for k, v in row.items() if k != "page"}, sort_keys=True, default=str)
+    def content(index: int) -> str:
+        row = page.record(index)
+        if isinstance(row, dict):
+            row = {k: v for k, v in row.items() if k != "page"}
+        return json.dumps(row, sort_keys=True, default=str)
 
-    return (len(rows), content(rows[0]), content(rows[-1]))
+    return (len(page), content(0), content(-1))
 
 
-def _models(page: m.CallKeeperPage[Any], model: type[BaseModel], what: str) -> m.CallKeeperPage[Any]:
-    """A page of raw records, validated, as one of models (for the hook's model-returning methods)."""
-    return dataclasses.replace(page, rows=wire.as_models(model, wire.checked_rows(page.rows, model, what)))
+def _models(answer: _Answer, model: type[BaseModel], what: str) -> m.CallKeeperPage[Any]:
+    """An answer's records, validated, as models (for the hook's model-returning methods)."""
+    rows = wire.as_models(model, wire.checked(answer.page, model, what).records)
+    return m.CallKeeperPage(
+        rows, answer.number, of_pages=answer.of_pages, total=answer.total, past_end=answer.past_end
+    )
 
 
 class CallKeeperHook(TelephonyHook):
@@ -232,14 +249,14 @@ class CallKeeperHook(TelephonyHook):
 
     def _in_body_error(
         self, message: str, *, what: str, version: str, page: int, role: bool = False
-    ) -> m.CallKeeperPage[Any]:
+    ) -> _Answer:
         """Map ``inbound.error``: an empty page for "No rows found" and for paging past the end; else raise."""
         kind = wire.error_kind(message)
         shown = vendor_text(message)
         if kind == "no_rows":
-            return m.CallKeeperPage([], page, past_end=page > 0)
+            return _Answer(Page.from_records([]), page, past_end=page > 0)
         if kind == "page" and page > 0:
-            return m.CallKeeperPage([], page, past_end=True)
+            return _Answer(Page.from_records([]), page, past_end=True)
         if kind == "key":
             where = f"extra {ROLE_KEY_EXTRA!r} (the role's key)" if role else "password (the API key)"
             raise AuthenticationError(
@@ -258,35 +275,33 @@ class CallKeeperHook(TelephonyHook):
         )
 
     # --- request definitions (shared by the sync and async drivers) ---------------------
-    def _v3_request(self, req: m.V3CallsRequest) -> ApiRequest[m.CallKeeperPage[dict[str, Any]]]:
+    def _v3_request(self, req: m.V3CallsRequest) -> ApiRequest[_Answer]:
         role = req.method == "getByRole"
         key = self._key(role=role)
         name = f"CallKeeper v3 call/{req.method}"  # one endpoint = one rate limiter: no page in it
         what = f"{name} page {req.page}"
 
-        def parse(response: httpx.Response) -> m.CallKeeperPage[dict[str, Any]]:
-            rows, inbound = wire.parse_v3(response.content, what)
+        def parse(response: httpx.Response) -> _Answer:
+            records, inbound = wire.parse_v3(response.content, what)
             if inbound is not None and inbound.error is not None:
                 return self._in_body_error(inbound.error, what=what, version="v3", page=req.page, role=role)
-            return m.CallKeeperPage(rows, req.page)
+            return _Answer(records, req.page)
 
         path = V3_PATH + "?" + "/".join(("json", "v3", key, "call", *req.segments()))
         return ApiRequest(name=name, method="GET", path=path, parse=parse)
 
-    def _v1_request(self, req: m.V1PageRequest) -> ApiRequest[m.CallKeeperPage[dict[str, Any]]]:
+    def _v1_request(self, req: m.V1PageRequest) -> ApiRequest[_Answer]:
         key = self._key()
         name = f"CallKeeper v1 {req.entity}/get"
         what = f"{name} page {req.page} ({req.response_format})"
         model = m.V1_MODELS[req.entity]
 
-        def parse(response: httpx.Response) -> m.CallKeeperPage[dict[str, Any]]:
+        def parse(response: httpx.Response) -> _Answer:
             parsed = wire.parse_v1(response.content, req.response_format, model, what)
             inbound = parsed.inbound
             if inbound.error is not None:
                 return self._in_body_error(inbound.error, what=what, version="v1", page=req.page)
-            return m.CallKeeperPage(
-                parsed.rows, req.page, of_pages=inbound.of_pages, total=inbound.total_length
-            )
+            return _Answer(parsed.page, req.page, of_pages=inbound.of_pages, total=inbound.total_length)
 
         path = V1_PATH + "?" + "/".join((req.response_format, "v1", key, req.entity, *req.segments()))
         return ApiRequest(name=name, method="GET", path=path, parse=parse)
@@ -330,9 +345,9 @@ class CallKeeperHook(TelephonyHook):
         Arguments are validated here, before the first request; the pages come lazily.
         """
         pages = self._v3_raw_pages(start, end, method=method)
-        return (wire.as_models(m.V3Call, rows) for rows in pages)
+        return (wire.as_models(m.V3Call, page.records) for page in pages)
 
-    def _v3_raw_pages(self, start: datetime | str, end: datetime | str, *, method: str) -> Iterator[Records]:
+    def _v3_raw_pages(self, start: datetime | str, end: datetime | str, *, method: str) -> Iterator[Page]:
         window = Window.of(start, end, start_field="start", end_field="end")
         bounds = m.window_segments(window.start, window.end)
         first, last = bounds or (0, 0)
@@ -341,22 +356,22 @@ class CallKeeperHook(TelephonyHook):
         # a window without a whole second inside (e.g. 10:00:00.2 .. 10:00:00.7) holds no call
         return self._v3_pages(req) if bounds else iter(())
 
-    def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[Records]:
+    def _v3_pages(self, req: m.V3CallsRequest) -> Iterator[Page]:
         what = f"CallKeeper v3 call/{req.method}"
 
-        def fetched(req: m.V3CallsRequest = req) -> Iterator[Records]:
+        def fetched(req: m.V3CallsRequest = req) -> Iterator[Page]:
             """Runs in the prefetch thread: the requests and the paging decisions."""
             guard = PageGuard(what)
             while True:
                 result = self.exchange.run(self._v3_request(req))
-                if not result.rows:
+                if not result.page:
                     return
-                guard.check(_signature(result.rows), f"page {req.page}")
-                yield result.rows
+                guard.check(_signature(result.page), f"page {req.page}")
+                yield result.page
                 req = req.model_copy(update={"page": req.page + 1})
 
-        for rows in prefetched(fetched, name=what):
-            yield wire.checked_rows(rows, m.V3Call, what)
+        for page in prefetched(fetched, name=what):
+            yield wire.checked(page, m.V3Call, what)
 
     # --- v1 -----------------------------------------------------------------------------
     def get_v1_page(
@@ -421,7 +436,7 @@ class CallKeeperHook(TelephonyHook):
         """
         pages = self._v1_raw_pages(entity, start, end, response_format=response_format)
         model = m.V1_MODELS[entity]  # the entity was checked by _v1_raw_pages
-        return (wire.as_models(model, rows) for rows in pages)
+        return (wire.as_models(model, page.records) for page in pages)
 
     def _v1_raw_pages(
         self,
@@ -430,7 +445,7 @@ class CallKeeperHook(TelephonyHook):
         end: datetime | str | None,
         *,
         response_format: str,
-    ) -> Iterator[Records]:
+    ) -> Iterator[Page]:
         time_start: int | None = None
         time_end: int | None = None
         empty = False
@@ -450,26 +465,26 @@ class CallKeeperHook(TelephonyHook):
         self._key()
         return iter(()) if empty else self._v1_pages(req)
 
-    def _v1_pages(self, req: m.V1PageRequest) -> Iterator[Records]:
+    def _v1_pages(self, req: m.V1PageRequest) -> Iterator[Page]:
         what = f"CallKeeper v1 {req.entity}/get"
 
-        def fetched(req: m.V1PageRequest = req) -> Iterator[Records]:
+        def fetched(req: m.V1PageRequest = req) -> Iterator[Page]:
             """Runs in the prefetch thread: the requests and the paging decisions."""
             guard = PageGuard(what)
             while True:
                 result = self.exchange.run(self._v1_request(req))
-                if result.rows:
-                    guard.check(_signature(result.rows), f"page {req.page}")
-                    yield result.rows
-                if result.past_end or not result.rows:
+                if result.page:
+                    guard.check(_signature(result.page), f"page {req.page}")
+                    yield result.page
+                if result.past_end or not result.page:
                     return
                 if result.of_pages is not None and req.page + 1 >= result.of_pages:
                     return
                 req = req.model_copy(update={"page": req.page + 1})
 
         model = m.V1_MODELS[req.entity]
-        for rows in prefetched(fetched, name=what):
-            yield wire.checked_rows(rows, model, what)
+        for page in prefetched(fetched, name=what):
+            yield wire.checked(page, model, what)
 
     def get_entity(
         self,
@@ -508,7 +523,7 @@ class CallKeeperHook(TelephonyHook):
         method: str = "getWithRole",
         api_version: str | None = None,
         response_format: str = "json",
-    ) -> Iterator[Records]:
+    ) -> Iterator[Page]:
         """Pages of calls with ``start <= t < end`` in either version, as CallKeeper sent them
         (validated) — the export path.
 
@@ -545,7 +560,7 @@ class CallKeeperHook(TelephonyHook):
         pages = self.iter_raw_call_pages(
             start, end, method=method, api_version=version, response_format=response_format
         )
-        return (wire.as_models(model, rows) for rows in pages)
+        return (wire.as_models(model, page.records) for page in pages)
 
     def iter_calls(
         self,

@@ -49,7 +49,14 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from airflow_provider_telephony.core.errors import UnexpectedResponseError, UnreadableResponseError
-from airflow_provider_telephony.core.records import Records, RecordSchema, decode, union_args
+from airflow_provider_telephony.core.records import (
+    Page,
+    Records,
+    RecordSchema,
+    decode,
+    raw_fields,
+    union_args,
+)
 from airflow_provider_telephony.core.responses import body_error
 from airflow_provider_telephony.models import callkeeper as m
 
@@ -58,10 +65,10 @@ LIST_SEPARATOR = "|"
 
 @dataclass(frozen=True)
 class ParsedV1:
-    """A v1 body read into ``inbound`` (possibly carrying ``error``) and its records (dicts)."""
+    """A v1 body read into ``inbound`` (possibly carrying ``error``) and its page of records."""
 
     inbound: m.Inbound
-    rows: Records
+    page: Page
 
 
 def _unreadable(what: str, fmt: str, exc: BaseException | str) -> UnreadableResponseError:
@@ -107,8 +114,9 @@ def _blank_to_none(model: type[BaseModel], row: Any) -> Any:
     return {key: (None if value == "" and key in typed else value) for key, value in row.items()}
 
 
-def checked_rows(rows: Any, model: type[BaseModel], what: str) -> Records:
-    """JSON records validated in one call and returned as received.
+def checked(page: Page, model: type[BaseModel], what: str) -> Page:
+    """A page with every record validated (in C from its bytes when it came as JSON; see
+    :class:`~airflow_provider_telephony.core.records.RecordSchema`), records kept as received.
 
     A page that fails is read a second time with ``""`` in a typed field taken as ``null``: the
     documents promise ``0`` / ``[]`` for empty numbers and lists, and a server that writes ``""``
@@ -117,16 +125,17 @@ def checked_rows(rows: Any, model: type[BaseModel], what: str) -> Records:
     """
     schema = schema_of(model)
     try:
-        schema.check(rows, what)
+        return page.validated(schema, what)
     except UnexpectedResponseError:
-        if not isinstance(rows, list):
+        records = page.records
+        if not isinstance(records, list):
             raise
-        schema.check([_blank_to_none(model, row) for row in rows], what)
-    return rows  # type: ignore[no-any-return]
+        schema.check([_blank_to_none(model, row) for row in records], what)
+        return page
 
 
 def as_models(model: type[BaseModel], rows: Records) -> list[Any]:
-    """Records as models, with the same tolerance as :func:`checked_rows` (``""`` in a typed field
+    """Records as models, with the same tolerance as :func:`checked` (``""`` in a typed field
     is ``null``)."""
     try:
         return [model.model_validate(row) for row in rows]
@@ -143,40 +152,37 @@ def _inbound_of(data: dict[str, Any], what: str) -> m.Inbound:
     return inbound
 
 
-def _envelope_rows(data: dict[str, Any], model: type[BaseModel], what: str) -> ParsedV1:
-    inbound = _inbound_of(data, what)
-    payload = data.get("payload")
+def _envelope_page(inbound: m.Inbound, payload: bytes | None, what: str) -> ParsedV1:
+    """The page of an envelope, its ``payload`` split into the records' bytes (in C)."""
     if inbound.error is not None:
-        return ParsedV1(inbound, [])
+        return ParsedV1(inbound, Page.from_records([]))
     if payload is None:
         raise _no_payload(what)
-    if not isinstance(payload, list):
-        raise UnexpectedResponseError(f"{what}: the answer's 'payload' is not a list")
-    return ParsedV1(inbound, payload)  # checked by the consumer, while the next page is fetched
+    return ParsedV1(inbound, Page.from_array(payload, what, field="payload"))
 
 
-def parse_v1_json(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
-    """A v1 JSON envelope: decoded once (its payload is validated by :func:`checked_rows`)."""
-    data = decode(content, what)
-    if not isinstance(data, dict):
-        raise UnexpectedResponseError(f"{what}: the answer is not a JSON object")
-    return _envelope_rows(data, model, what)
+def parse_v1_json(content: bytes, what: str) -> ParsedV1:
+    """A v1 JSON envelope: ``inbound`` decoded, ``payload`` split into its records' bytes (checked
+    by :func:`checked` in the consumer, while the next page is fetched)."""
+    fields = raw_fields(content, ("inbound", "error", "payload"), what)
+    inbound_raw = decode(fields["inbound"], what) if fields["inbound"] is not None else {}
+    error = decode(fields["error"], what) if fields["error"] is not None else None
+    inbound = _inbound_of({"inbound": inbound_raw, "error": error}, what)
+    return _envelope_page(inbound, fields["payload"], what)
 
 
-def parse_v3(content: bytes, what: str) -> tuple[Records, m.Inbound | None]:
+def parse_v3(content: bytes, what: str) -> tuple[Page, m.Inbound | None]:
     """A v3 body: a bare JSON array of calls (documented), or an envelope (errors; payload tolerated).
 
-    Returns the calls as received (not yet validated: :func:`checked_rows` does that, in the
-    consumer) and, for an envelope, its ``inbound`` (which may carry ``error``).
+    Returns the page of calls as received (split into records, not yet validated: :func:`checked`
+    does that, in the consumer) and, for an envelope, its ``inbound`` (which may carry ``error``).
     """
     head = first_byte(content)
     if head == b"[":
-        rows = decode(content, what)
-        return rows, None  # a list (the first byte says so); checked by the consumer
+        return Page.from_array(content, what), None
     if head == b"{":
-        data = decode(content, what)
-        parsed = _envelope_rows(data, m.V3Call, what)
-        return parsed.rows, parsed.inbound
+        parsed = parse_v1_json(content, what)
+        return parsed.page, parsed.inbound
     reason = "empty body" if head == b"" else "expected a JSON array of calls"
     raise _unreadable(what, "json", reason)
 
@@ -225,14 +231,16 @@ def _nest(flat: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _rows(model: type[BaseModel], raw: list[dict[str, Any]], what: str) -> Records:
+def _rows(model: type[BaseModel], raw: list[dict[str, Any]], what: str) -> Page:
     """Records of a text format (every value text) typed by the model, as the JSON format has them:
     the fields the record has, with the model's types (undeclared fields stay text)."""
     try:
         models = [model.model_validate(text_row(model, row)) for row in raw]
     except PydanticValidationError as exc:
         raise body_error(exc, what) from None
-    return [record.model_dump(mode="json", by_alias=True, exclude_unset=True) for record in models]
+    return Page.from_records(
+        [record.model_dump(mode="json", by_alias=True, exclude_unset=True) for record in models]
+    )
 
 
 def _inbound(raw: dict[str, Any], what: str) -> m.Inbound:
@@ -286,7 +294,7 @@ def parse_v1_csv(content: bytes, model: type[BaseModel], what: str) -> ParsedV1:
     header = [name.strip() for name in lines[0]]
     if header == ["error"]:
         message = lines[1][0] if len(lines) > 1 and lines[1] else ""
-        return ParsedV1(m.Inbound(error=message), [])
+        return ParsedV1(m.Inbound(error=message), Page.from_records([]))
     raw_rows = []
     for line in lines[1:]:
         if len(line) != len(header):
@@ -332,7 +340,7 @@ def parse_v1(content: bytes, fmt: str, model: type[BaseModel], what: str) -> Par
     """Read a v1 body requested in ``fmt`` (sniffing JSON and XML bodies whatever was requested)."""
     head = first_byte(content)
     if head == b"{":
-        return parse_v1_json(content, model, what)
+        return parse_v1_json(content, what)
     if head == b"<":
         return parse_v1_xml(content, model, what)
     if head == b"":

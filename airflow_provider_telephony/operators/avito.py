@@ -21,7 +21,7 @@ from airflow_provider_telephony.core.operator_utils import (
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_telephony.core.records import Records
+    from airflow_provider_telephony.core.records import Page
     from airflow_provider_telephony.core.windows import Window
 
 
@@ -52,21 +52,21 @@ class AvitoCallsToStorageOperator(WindowExportOperator):
         self.avito_conn_id = avito_conn_id
 
     def export(self, context: Any, window: Window, path: ObjectStoragePath, fmt: str) -> dict[str, Any]:
-        from airflow_provider_telephony.hooks.avito import CALLS, AvitoHook, CallsPage
+        from airflow_provider_telephony.hooks.avito import CALLS, AvitoHook, answered
 
         self.log.info("exporting Avito calls %s .. %s to %s (%s)", window.start, window.end, path, fmt)
-        answered = 0
+        answered_calls = 0
 
-        def counted(pages: Iterator[CallsPage]) -> Iterator[Records]:
-            nonlocal answered
+        def counted(pages: Iterator[Page]) -> Iterator[Page]:
+            nonlocal answered_calls
             for page in pages:
-                answered += page.answered()
-                yield page.records
+                answered_calls += answered(page)
+                yield page
 
         with AvitoHook(self.avito_conn_id) as hook:
             pages = hook.iter_raw_pages(window.start, window.end, page_size=self.page_size)
             written = export_pages(counted(pages), path, fmt, CALLS, log=self.log, what="getCalls")
-            return self.summary(path, fmt, window, written, hook.exchange.stats, answered=answered)
+            return self.summary(path, fmt, window, written, hook.exchange.stats, answered=answered_calls)
 
 
 class AvitoDownloadRecordingsOperator(BaseOperator):

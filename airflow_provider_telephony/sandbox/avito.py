@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
-import orjson
+import msgspec
 from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -44,7 +44,7 @@ from airflow_provider_telephony.sandbox.config import SandboxConfig
 
 
 def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    return msgspec.json.encode(value)
 
 
 MAX_LIMIT = 100

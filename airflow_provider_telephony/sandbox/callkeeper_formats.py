@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,20 +76,14 @@ from typing import Any, Protocol
 from urllib.parse import unquote_plus
 from xml.sax.saxutils import escape
 
+import msgspec
+
 from airflow_provider_telephony.sandbox.config import SandboxConfig
 
-try:  # orjson is in the dev extra; the sandbox works without it, just slower
-    import orjson
 
-    def dumps(value: Any) -> bytes:
-        """Compact UTF-8 JSON (unescaped Cyrillic, as the documents show it)."""
-        return orjson.dumps(value)
-
-except ImportError:  # pragma: no cover - depends on the environment
-
-    def dumps(value: Any) -> bytes:
-        """Compact UTF-8 JSON (unescaped Cyrillic, as the documents show it)."""
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (unescaped Cyrillic, as the documents show it)."""
+    return msgspec.json.encode(value)
 
 
 FORMATS = ("json", "xml", "csv", "plain")

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import pendulum
 import pytest
 from pydantic import BaseModel, Field
@@ -19,10 +20,11 @@ from airflow_provider_telephony.core.errors import (
     ServerError,
     TransportError,
     UnexpectedResponseError,
+    UnreadableResponseError,
     ValidationError,
 )
 from airflow_provider_telephony.core.ratelimit import RateLimiter
-from airflow_provider_telephony.core.records import RecordSchema
+from airflow_provider_telephony.core.records import Page, RecordSchema, raw_fields
 from airflow_provider_telephony.core.redact import RedactingFilter, mask_phone, redact_text, register_secret
 from airflow_provider_telephony.core.retry import should_retry
 from airflow_provider_telephony.core.transport import base_url_from
@@ -92,9 +94,9 @@ SCHEMA = RecordSchema(Rec)
 def test_writers_round_trip(tmp_path: Path, fmt: str) -> None:
     path = storage.as_storage_path(tmp_path / f"out.{fmt}")
     with open_records(path, fmt, SCHEMA) as writer:
-        writer.write(RECORDS[:2])
-        writer.write([])
-        writer.write(RECORDS[2:])
+        writer.write(Page.from_records(RECORDS[:2]))
+        writer.write(Page.from_records([]))
+        writer.write(Page.from_array(msgspec.json.encode(RECORDS[2:]), "test"))
     assert writer.stats.records == 5
     assert writer.stats.bytes > 0
     rows = list(storage.read_records(path))
@@ -110,11 +112,57 @@ def test_jsonl_writes_records_as_received(tmp_path: Path) -> None:
     SCHEMA.check([record], "test")
     path = storage.as_storage_path(tmp_path / "x.jsonl")
     with open_records(path, "jsonl", SCHEMA) as writer:
-        writer.write([record])
+        writer.write(Page.from_records([record]))
     assert (
         path.read_bytes()
         == b'{"recId":"7","when":"2026-01-01T00:00:00.250+03:00","newField":{"x":1},"score":1.5}\n'
     )
+
+
+def test_a_json_page_is_written_byte_for_byte(tmp_path: Path) -> None:
+    """Numbers as sent (1.50, a 30-digit id), spacing kept; a record spread over lines gets one line."""
+    body = (
+        b'[ {"recId": 7, "when": "2026-01-01T00:00:00Z", "score": 1.50, "big": 123456789012345678901234567890},\n'
+        b'  {"recId": 8,\n   "when": "2026-01-01T01:00:00Z"} ]'
+    )
+    page = Page.from_array(body, "test").validated(SCHEMA, "test")
+    assert [checked.recId for checked in page.typed or ()] == [7, 8]
+    path = storage.as_storage_path(tmp_path / "x.jsonl")
+    with open_records(path, "jsonl", SCHEMA) as writer:
+        writer.write(page)
+    assert path.read_bytes() == (
+        b'{"recId": 7, "when": "2026-01-01T00:00:00Z", "score": 1.50, "big": 123456789012345678901234567890}\n'
+        b'{"recId": 8,    "when": "2026-01-01T01:00:00Z"}\n'
+    )
+    assert page.records[0]["big"] == 123456789012345678901234567890
+
+
+def test_a_page_the_strict_check_refuses_gets_the_model_reading() -> None:
+    """A number as text is what the pydantic model accepts (lax); the page is kept as sent."""
+    page = Page.from_array(b'[{"recId": "7", "when": "2026-01-01T00:00:00Z"}]', "test")
+    assert page.validated(SCHEMA, "test").typed is not None
+    assert page.typed[0].recId == 7  # type: ignore[index]
+    assert page.jsonl() == b'{"recId": "7", "when": "2026-01-01T00:00:00Z"}\n'
+    bad = Page.from_array(b'[{"recId": 1, "when": "2026-01-01T00:00:00Z"}, {"recId": "x"}]', "test")
+    with pytest.raises(UnexpectedResponseError, match=r"record 1\.recId") as caught:
+        bad.validated(SCHEMA, "test")
+    assert '"x"' not in str(caught.value)
+
+
+def test_page_and_envelope_shapes_are_named() -> None:
+    with pytest.raises(UnexpectedResponseError, match="'calls' is not a list"):
+        Page.from_array(b'{"a": 1}', "test", field="calls")
+    with pytest.raises(UnreadableResponseError):
+        Page.from_array(b'[{"a": 1}', "test")
+    assert raw_fields(b'{"calls": [1, 2], "error": null}', ("calls", "error", "x"), "t") == {
+        "calls": b"[1, 2]",
+        "error": None,
+        "x": None,
+    }
+    with pytest.raises(UnexpectedResponseError, match="not a JSON object"):
+        raw_fields(b"[1]", ("calls",), "t")
+    with pytest.raises(UnreadableResponseError):
+        raw_fields(b'{"calls": [1', ("calls",), "t")
 
 
 def test_a_page_breaking_the_schema_names_the_record_and_field() -> None:
@@ -128,7 +176,7 @@ def test_failed_export_publishes_nothing_and_keeps_previous(tmp_path: Path) -> N
     path = storage.as_storage_path(tmp_path / "out.jsonl")
     path.write_bytes(b"previous complete file\n")
     with pytest.raises(RuntimeError), open_records(path, "jsonl", SCHEMA) as writer:
-        writer.write(RECORDS)
+        writer.write(Page.from_records(RECORDS))
         raise RuntimeError("page 2 failed")
     assert path.read_bytes() == b"previous complete file\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
