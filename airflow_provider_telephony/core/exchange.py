@@ -151,6 +151,11 @@ class Exchange:
                     log.info("rate limit: waiting %.1fs before %s", wait, req.name)
                 yield Sleep(wait)
         headers = (yield from self.api.auth_headers(self, refresh=False)) if req.authenticated else {}
+        late = limiter.admit() if limiter is not None else 0.0
+        if late > 0:
+            # a burst, or a caller late for its send time: the quota's window decides
+            self.stats.rate_limit_wait_seconds += late
+            yield Sleep(late)
         response: httpx.Response = yield Send(self.build(req, headers), req.name, req.stream)
         if response.status_code == 429:
             self.stats.throttled += 1

@@ -201,7 +201,7 @@ class AvitoHook(TelephonyHook):
     #: Starting rates until the server's X-RateLimit-Limit (per minute, as documented) replaces
     #: them: the document gives each endpoint an x-rate-limiter (5 for the calls, 50 for the
     #: recordings) without a unit.  Calls start at 300 a minute (5 a second); recordings at 50 a
-    #: minute, so that many waiting triggers never burst past the quota before the first answer.
+    #: minute, so that many waiting triggers stay within the quota before the first answer.
     rate_limit_per_minute = 300.0
     rate_limits: ClassVar[dict[str, float]] = {"getRecordByCallId": 50.0}
 

@@ -118,7 +118,7 @@ def test_huge_retry_after_is_capped_with_a_warning(
 
 def test_rate_limiter_never_waits_more_than_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     """``X-RateLimit-Limit: 1`` with ``X-RateLimit-Remaining: 0`` on every answer: no single wait
-    before a request exceeds ``WINDOW`` (60 s).
+    before a request exceeds ``WINDOW`` (60 s) and the limiter's 2% safety margin.
 
     The waits are recorded, not slept; the limiter's clock advances by each recorded wait, as it
     would if the process had really slept (the limiter is a queue: a caller that did not wait its
@@ -149,5 +149,5 @@ def test_rate_limiter_never_waits_more_than_a_minute(monkeypatch: pytest.MonkeyP
         assert server.count(AVITO_CALLS) == 4
     assert ratelimit.WINDOW <= 60
     assert len(sleeps.waits) >= 3, sleeps.waits  # the quota really made requests wait
-    assert max(sleeps.waits) <= ratelimit.WINDOW
+    assert max(sleeps.waits) <= ratelimit.WINDOW * (1 + ratelimit.SAFETY) + 1e-6
     assert max(sleeps.waits) >= ratelimit.WINDOW - 1

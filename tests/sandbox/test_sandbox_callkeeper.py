@@ -475,13 +475,3 @@ def test_seeded_data_is_obviously_fake_and_spread_over_the_days(world: CallKeepe
     assert len(days) == CONFIG.data_days
     assert 0.8 * 30 * 40 < len(world.own_calls) < 1.2 * 30 * 40
     assert 0.2 * len(world.own_calls) < len(world.role_calls) < 0.45 * len(world.own_calls)
-
-
-def test_a_year_is_generated_quickly() -> None:
-    config = SandboxConfig(seed=3, data_days=365, calls_per_day=30)
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        CallKeeperWorld(config)
-        best = min(best, time.perf_counter() - started)
-    assert best < 0.3, f"{best:.3f}s"

@@ -211,11 +211,46 @@ def test_errors_survive_pickling() -> None:
 def test_limiter_spreads_requests_and_obeys_headers() -> None:
     limiter = RateLimiter(12)  # bursts of a sixth of the rate: 2
     assert limiter.reserve() == 0 and limiter.reserve() == 0
-    assert 4.9 < limiter.reserve() <= 5.0  # third request in the same instant waits one interval, 5 s
+    # the third request in the same instant waits one interval: 5 s and the 2% safety margin
+    assert limiter.reserve() == pytest.approx(5.1, abs=0.05)
     limiter = RateLimiter(600)
     limiter.observe({"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "0"})
     assert limiter.per_minute == 30
     assert limiter.reserve() > 1.5
+
+
+def test_limiter_never_lets_a_window_hold_more_than_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Callers late for their send times (a busy event loop) do not bunch up past the quota: in every
+    interval one window long, wherever it starts, at most the quota's requests are sent."""
+    import random
+
+    from airflow_provider_telephony.core import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(ratelimit, "WINDOW", 1.0)
+    quota = 50
+    limiter = RateLimiter(quota)
+    rng = random.Random(7)
+    # 600 concurrent callers reserve at once; each wakes up late by up to 0.3 s (loop lag)
+    due = sorted(
+        (clock[0] + limiter.reserve() + rng.choice([0.0, 0.0, 0.0, rng.uniform(0, 0.3)]), i)
+        for i in range(600)
+    )
+    sent: list[float] = []
+    import heapq
+
+    heapq.heapify(due)
+    while due:
+        at, _ = heapq.heappop(due)
+        clock[0] = max(clock[0], at)
+        sent.append(clock[0] + limiter.admit())  # sent after the wait admit asks for
+    sent.sort()
+    assert len(sent) == 600
+    for i in range(len(sent) - quota):
+        assert sent[i + quota] - sent[i] >= 1.0, f"{quota + 1} sends within one window at {i}"
+    # and the quota is used: 600 requests take about 600/50 windows, not much more
+    assert sent[-1] - sent[0] < 600 / quota * 1.05 + 0.3
 
 
 # --- redaction -----------------------------------------------------------------------------
