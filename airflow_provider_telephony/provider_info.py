@@ -88,13 +88,19 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "operators": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.operators.avito"]},
+            {
+                "integration-name": "Tele2 ATS CRM",
+                "python-modules": [f"{_PKG}.operators.tele2", f"{_PKG}.operators.tele2_sync"],
+            },
             {"integration-name": "CallKeeper", "python-modules": [f"{_PKG}.operators.callkeeper"]},
         ],
         "sensors": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.sensors.avito"]},
+            {"integration-name": "Tele2 ATS CRM", "python-modules": [f"{_PKG}.sensors.tele2"]},
         ],
         "triggers": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.triggers.avito"]},
+            {"integration-name": "Tele2 ATS CRM", "python-modules": [f"{_PKG}.triggers.tele2"]},
         ],
         "connection-types": [
             _conn_type(
@@ -129,14 +135,21 @@ def get_provider_info() -> dict[str, Any]:
                 {
                     "access_token": {
                         "label": "Access token",
-                        "description": "Initial access token from the PBX admin page. It rotates on every "
-                        "refresh; the newest pair is kept in the token store, not here.",
+                        "description": "Access token of the pair generated in the PBX web UI (profile "
+                        "settings, 'Token API'). It rotates on every refresh; the newest pair is kept in "
+                        "the token store, not here. Optional: without it the first request refreshes.",
                         "schema": {"type": ["string", "null"], "format": "password"},
                     },
                     "token_variable": {
                         "label": "Token store variable",
-                        "description": "Airflow Variable that holds the rotating token pair. "
-                        "Default: telephony_tele2_tokens_<conn_id>.",
+                        "description": "Airflow Variable that holds the rotating token pair (every worker "
+                        "and the triggerer read it). Default: telephony_tele2_tokens_<conn_id>.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "token_file": {
+                        "label": "Token store folder (one host)",
+                        "description": "Instead of the Variable: a folder where the pair is kept as a "
+                        "locked JSON file. Only for deployments whose tasks all run on one host.",
                         "schema": {"type": ["string", "null"]},
                     },
                 },

@@ -53,7 +53,8 @@ def main() -> int:
     out_dir = Path(out_root.removeprefix("file://")) if out_root else work / "output"
     dag_ids = sorted(p.stem for p in DAGS.glob("example_*.py"))
     # a few recordings answer "not ready" for the first seconds, so the sensor really defers
-    config = SandboxConfig(recording_delay=4.0)
+    # Tele2 access tokens expire every 5 s: the runs rotate the pair through the token store
+    config = SandboxConfig(recording_delay=4.0, tele2_access_ttl=5.0)
     failed = []
     print(f"demo: Airflow home {work / 'airflow'}; outputs under {out_dir}")
     with run_sandbox(config) as url:

@@ -53,6 +53,9 @@ class TelephonyError(Exception):
     retryable: ClassVar[bool] = False
     #: whether trying again (an Airflow task retry included) cannot help; see :attr:`permanent`
     _permanent: ClassVar[bool] = False
+    #: set by the exchange when the error came from obtaining credentials, before the request
+    #: itself was (re-)sent: a write that fails so certainly did not take effect
+    before_send: bool = False
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ from airflow_provider_telephony.core.errors import (
     TelephonyError,
     WriteNotAppliedError,
 )
-from airflow_provider_telephony.core.flow import ApiRequest, Flow, Send, Sleep, VendorApi
+from airflow_provider_telephony.core.flow import ApiRequest, Call, Flow, Send, Sleep, VendorApi
 from airflow_provider_telephony.core.ratelimit import RateLimiter, limiter_for
 from airflow_provider_telephony.core.redact import redact_url
 from airflow_provider_telephony.core.responses import map_transport_error, raise_for_redirect
@@ -84,6 +84,26 @@ def _transport_for(client: Any, url: httpx.URL) -> Any:
     return lookup(url) if lookup is not None else None
 
 
+def _call(flow: Flow[Any], function: Callable[[], Any]) -> Any:
+    """Run a :class:`Call` step in this thread; its result (or what it raised) goes into the flow."""
+    try:
+        result = function()
+    except Exception as exc:
+        return flow.throw(exc)
+    return flow.send(result)
+
+
+async def _acall(flow: Flow[Any], function: Callable[[], Any]) -> Any:
+    """Run a :class:`Call` step in a worker thread, so the event loop is never blocked by it."""
+    import asyncio
+
+    try:
+        result = await asyncio.to_thread(function)
+    except Exception as exc:
+        return flow.throw(exc)
+    return flow.send(result)
+
+
 class Exchange:
     """Sends :class:`ApiRequest` objects for one connection with one reused client per mode."""
 
@@ -114,7 +134,7 @@ class Exchange:
         import httpx
 
         merged = {**self.settings.default_headers(), **headers, **(req.headers or {})}
-        content = None
+        content = req.content
         if req.json is not None:
             import msgspec
 
@@ -150,7 +170,7 @@ class Exchange:
                 if wait >= 1.0:
                     log.info("rate limit: waiting %.1fs before %s", wait, req.name)
                 yield Sleep(wait)
-        headers = (yield from self.api.auth_headers(self, refresh=False)) if req.authenticated else {}
+        headers = (yield from self._credentials(refresh=False)) if req.authenticated else {}
         late = limiter.admit() if limiter is not None else 0.0
         if late > 0:
             # a burst, or a caller late for its send time: the quota's window decides
@@ -162,6 +182,14 @@ class Exchange:
         if limiter is not None:
             limiter.observe(response.headers)
         return response
+
+    def _credentials(self, *, refresh: bool) -> Flow[dict[str, str]]:
+        """The vendor's auth headers; an error getting them means the request was not (re-)sent."""
+        try:
+            return (yield from self.api.auth_headers(self, refresh=refresh))
+        except TelephonyError as exc:
+            exc.before_send = True
+            raise
 
     def outcome(self, req: ApiRequest[T], response: httpx.Response, *, raw: bool = False) -> T:
         """Raise the error a response stands for, else parse it (parse may raise in-body errors).
@@ -191,24 +219,28 @@ class Exchange:
             raise
 
     def attempt(self, req: ApiRequest[T], *, raw: bool = False) -> Flow[T]:
-        """One attempt: send; on an auth failure refresh credentials and re-send once; parse.
+        """One attempt: send; on an auth failure refresh credentials and re-send; parse.
 
-        Re-sending after a 401/403 is safe for writes too: the server refused the request.
+        The vendor's ``auth_refreshes`` says how often (once for a token the provider fetches
+        itself; more where other processes rotate a shared pair, whose refresh can supersede ours
+        between our refresh and our re-send).  Re-sending after a 401/403 is safe for writes too:
+        the server refused the request.
         """
         response = yield from self.send_flow(req)
-        try:
-            return self.outcome(req, response, raw=raw)
-        except AuthenticationError as exc:
-            if not (req.authenticated and exc.refreshable):
-                raise
-        log.info("%s: credentials rejected, refreshing them once", req.name)
-        headers = yield from self.api.auth_headers(self, refresh=True)
-        response = yield Send(self.build(req, headers), req.name, req.stream)
-        try:
-            return self.outcome(req, response, raw=raw)
-        except AuthenticationError as exc:
-            exc.refreshable = False  # rejected again with fresh credentials: final
-            raise
+        refreshes = getattr(self.api, "auth_refreshes", 1)
+        for number in range(1, refreshes + 2):
+            try:
+                return self.outcome(req, response, raw=raw)
+            except AuthenticationError as exc:
+                if not (req.authenticated and exc.refreshable):
+                    raise
+                if number > refreshes:
+                    exc.refreshable = False  # rejected again with fresh credentials: final
+                    raise
+            log.info("%s: credentials rejected, refreshing them (%d of %d)", req.name, number, refreshes)
+            headers = yield from self._credentials(refresh=True)
+            response = yield Send(self.build(req, headers), req.name, req.stream)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def write_attempt(self, req: ApiRequest[T]) -> Flow[T]:
         """One attempt of a non-idempotent request, with recovery when its outcome is unclear."""
@@ -303,6 +335,9 @@ class Exchange:
                     time.sleep(step.seconds)
                     step = flow.send(None)
                     continue
+                if isinstance(step, Call):
+                    step = _call(flow, step.function)
+                    continue
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("%s %s", step.request.method, redact_url(step.request.url))
                 self.stats.requests += 1
@@ -392,6 +427,9 @@ class Exchange:
                 if isinstance(step, Sleep):
                     await asyncio.sleep(step.seconds)
                     step = flow.send(None)
+                    continue
+                if isinstance(step, Call):
+                    step = await _acall(flow, step.function)
                     continue
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("%s %s", step.request.method, redact_url(step.request.url))

@@ -1,9 +1,9 @@
 """The one definition of an endpoint call, and the steps a flow asks its driver to perform.
 
 An endpoint call is described once as an :class:`ApiRequest`.  The logic of sending it is written
-once, as a generator (a *flow*) that yields what it needs done — :class:`Send` a request or
-:class:`Sleep` — and receives the result.  :class:`~airflow_provider_telephony.core.exchange.Exchange`
-drives flows with a blocking ``httpx.Client`` in tasks and with an ``httpx.AsyncClient`` in triggers.
+once, as a generator (a *flow*) that yields what it needs done — :class:`Send` a request,
+:class:`Sleep`, or :class:`Call` a blocking function — and receives the result.
+:class:`~airflow_provider_telephony.core.exchange.Exchange` drives flows with a blocking ``httpx.Client`` in tasks and with an ``httpx.AsyncClient`` in triggers.
 """
 
 from __future__ import annotations
@@ -43,7 +43,17 @@ class Sleep:
     seconds: float
 
 
-Step = Send | Sleep
+@dataclass(frozen=True)
+class Call:
+    """Ask the driver to run a blocking function (a token store's read or write) and hand back its
+    result: called directly in a task, in a worker thread from a trigger so the event loop runs on.
+    What it raises is thrown into the flow."""
+
+    function: Callable[[], Any] = field(repr=False)
+    name: str = "call"
+
+
+Step = Send | Sleep | Call
 Flow = Generator[Step, Any, T]
 
 
@@ -56,6 +66,7 @@ class ApiRequest(Generic[T]):
         unread streaming response (sync driver only may read the body).  Besides the errors it
         raises itself, a ``ValueError`` it lets escape (broken JSON, a pydantic failure) becomes
         :class:`UnreadableResponseError` or :class:`UnexpectedResponseError`.
+    :param json: a body sent as JSON; ``data``: a form body; ``content``: a body sent as these bytes.
     :param idempotent: whether sending the request twice has the effect of sending it once.
         ``None`` (the default) means: only for GET, HEAD and OPTIONS.  A request that only *reads*
         with another method (Avito's ``POST getCalls``) says ``idempotent=True``.
@@ -82,6 +93,7 @@ class ApiRequest(Generic[T]):
     params: Mapping[str, Any] | None = None
     json: Any = None
     data: Mapping[str, str] | None = None
+    content: bytes | None = None
     headers: Mapping[str, str] | None = None
     idempotent: bool | None = None
     stream: bool = False
@@ -100,7 +112,11 @@ class ApiRequest(Generic[T]):
 
 
 class VendorApi(Protocol):
-    """What a vendor supplies to the exchange: authentication and error mapping."""
+    """What a vendor supplies to the exchange: authentication and error mapping.
+
+    ``auth_refreshes`` (optional, default 1): how many times one attempt refreshes rejected
+    credentials and re-sends.
+    """
 
     def auth_headers(self, exchange: Exchange, *, refresh: bool) -> Flow[dict[str, str]]:
         """Headers that authenticate a request; ``refresh=True`` means the last ones were rejected."""

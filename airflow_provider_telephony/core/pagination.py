@@ -71,3 +71,37 @@ def offset_pages(
         guard.check(signature(page), f"offset {offset}")
         yield page
         offset += count
+
+
+def numbered_pages(
+    fetch: Callable[[int, int], P],
+    size_of: Callable[[P], int],
+    *,
+    size: int,
+    signature: Callable[[P], Hashable],
+    what: str,
+    first: int = 0,
+) -> Iterator[P]:
+    """Page-number paging without an envelope: pages ``first, first+1, …`` of ``size`` until a short one.
+
+    For APIs whose answer is a bare array and whose document says to page "until a page comes back
+    shorter than size" (there is no total to check against).  An empty page ends paging without
+    being yielded; a page larger than ``size`` or one seen before (by ``signature``) raises
+    :class:`PagingError`.
+    """
+    guard = PageGuard(what)
+    number = first
+    while True:
+        page = fetch(number, size)
+        count = size_of(page)
+        if not count:
+            return
+        if count > size:
+            raise PagingError(
+                f"{what}: the server sent {count} records on page {number} for a size of {size}"
+            )
+        guard.check(signature(page), f"page {number}")
+        yield page
+        if count < size:
+            return
+        number += 1

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from airflow_provider_telephony.core.errors import UnexpectedResponseError, UnreadableResponseError
+
+if TYPE_CHECKING:
+    from airflow_provider_telephony.core.windows import Window
 
 #: a list of records as decoded from JSON
 Records = list[dict[str, Any]]
@@ -51,6 +55,10 @@ def _one_line(raw: Any) -> bytes:
     """A record written across lines, on one line: JSON strings cannot hold a raw line break, so
     every CR/LF in a valid record is whitespace between tokens and becomes a space (values untouched)."""
     return memoryview(raw).tobytes().replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def decode(content: bytes, what: str) -> Any:
@@ -150,6 +158,27 @@ class Page:
         if self.typed is None:
             self.typed = schema.check_page(self, what)
         return self
+
+    def within(self, window: Window, moment: Callable[[Any], datetime | None]) -> Page:
+        """The records of a validated page whose ``moment`` (of the typed record) is in ``window``.
+
+        Pages lie inside their window but at its two edges, so the page's earliest and latest times
+        (C-level ``min``/``max``) decide at once; only an edge page, or one with times without an
+        offset (read as UTC) or without a time (kept: the server placed them in the window), is
+        filtered record by record.
+        """
+        if not self:
+            return self
+        assert self.typed is not None, "validate the page first"
+        times: list[Any] = list(map(moment, self.typed))
+        try:
+            if window.start <= min(times) and max(times) < window.end:
+                return self
+        except TypeError:  # a time without an offset among aware ones, or a missing one
+            pass
+        return self.select(
+            [i for i, when in enumerate(times) if when is None or window.contains(_aware(when))]
+        )
 
     def select(self, keep: list[int]) -> Page:
         """A page of the records at ``keep`` (an edge page of a time window)."""

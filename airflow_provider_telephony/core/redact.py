@@ -31,7 +31,7 @@ _PHONE_RE = re.compile(r"(?<![\w/])\+?\d(?:[\s\-()]*\d){9,14}(?![\w])")
 # (a value must hold a digit or punctuation, so "basic authentication" stays readable)
 _SCHEME_RE = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,}")
 _PAIR_RE = re.compile(
-    r"(?i)([\"']?\b(?:access_token|refresh_token|client_secret|api_key|apikey|password)[\"']?\s*[:=]\s*[\"']?)"
+    r"(?i)([\"']?\b(?:access_?token|refresh_?token|client_secret|api_key|apikey|password)[\"']?\s*[:=]\s*[\"']?)"
     r"[^\s\"'&,;}]{4,}"
 )
 

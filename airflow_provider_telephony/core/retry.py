@@ -44,7 +44,7 @@ def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
         return False
     if idempotent:
         return True
-    if isinstance(exc, RateLimitedError | WriteNotAppliedError):
+    if isinstance(exc, RateLimitedError | WriteNotAppliedError) or exc.before_send:
         return True
     return isinstance(exc, TransportError) and not exc.request_sent
 
@@ -52,11 +52,12 @@ def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
 def outcome_unclear(exc: BaseException) -> bool:
     """Whether a write that failed with ``exc`` may nevertheless have taken effect.
 
-    A refusal (4xx), a 429 and a connection that never carried the request are clear: nothing
-    happened.  A 5xx, a timeout or reset after sending, and an answer that was cut, empty or of the
-    wrong shape are not: the server may have acted before it failed to tell us.
+    A refusal (4xx), a 429, a failure to obtain credentials before (re-)sending it and a connection
+    that never carried the request are clear: nothing happened.  A 5xx, a timeout or reset after
+    sending, and an answer that was cut, empty or of the wrong shape are not: the server may have
+    acted before it failed to tell us.
     """
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError) or getattr(exc, "before_send", False):
         return False
     if isinstance(exc, TransportError):
         return exc.request_sent

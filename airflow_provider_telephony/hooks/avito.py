@@ -140,22 +140,8 @@ _TALK_DURATION = attrgetter("talkDuration")
 
 
 def within(page: Page, window: Window) -> Page:
-    """The calls of a validated page with ``window.start <= callTime < window.end``.
-
-    Pages lie inside their window but at its two edges, so the page's earliest and latest times
-    (C-level ``min``/``max``) decide at once; only an edge page, or one with times without an offset
-    (read as UTC), is filtered call by call.
-    """
-    if not page:
-        return page
-    assert page.typed is not None, "validate the page first"
-    times = list(map(_CALL_TIME, page.typed))
-    try:
-        if window.start <= min(times) and max(times) < window.end:
-            return page
-    except TypeError:  # a time without an offset among aware ones
-        pass
-    return page.select([i for i, moment in enumerate(times) if window.contains(_aware(moment))])
+    """The calls of a validated page with ``window.start <= callTime < window.end``."""
+    return page.within(window, _CALL_TIME)
 
 
 def answered(page: Page) -> int:
@@ -166,10 +152,6 @@ def answered(page: Page) -> int:
 def _signature(page: Page) -> tuple[Any, ...]:
     """What identifies a page: its size and its first and last calls as sent (ids are unique)."""
     return (len(page), page.record_bytes(0), page.record_bytes(-1))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _settled(exc: VendorError, call_id: int, *, missing_ok: bool) -> bool:

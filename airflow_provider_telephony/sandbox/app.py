@@ -19,7 +19,7 @@ from airflow_provider_telephony.sandbox.config import SandboxConfig
 from airflow_provider_telephony.sandbox.faults import FaultMiddleware, FaultState, build_control_routes
 
 #: modules of ``airflow_provider_telephony.sandbox`` whose routes the server serves
-VENDOR_MODULES: tuple[str, ...] = ("avito", "callkeeper", "autocall")
+VENDOR_MODULES: tuple[str, ...] = ("avito", "callkeeper", "autocall", "tele2")
 
 
 class SandboxApp(Starlette):

@@ -6,6 +6,8 @@ the server accepts requests::
     telephony-sandbox listening on http://127.0.0.1:40123
     avito client_id=sandbox-client-id client_secret=sandbox-client-secret
     callkeeper api_key=SANDBOXKEY000001
+    autocall api_key=sandbox-autocall-key-0001 (host: <url>/api/v1)
+    tele2 access_token=sandbox-tele2-access-0001 refresh_token=sandbox-tele2-refresh-0001 (host: <url>/crm/openapi)
 
 The first line is the contract scripts rely on (``make demo`` reads it to find the port).
 """
@@ -80,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.recording_delay,
         help="seconds after start during which 'late' recordings answer 425",
     )
+    run.add_argument(
+        "--tele2-access-ttl",
+        type=float,
+        default=defaults.tele2_access_ttl,
+        help="Tele2 access token seconds (documented: 86400)",
+    )
+    run.add_argument(
+        "--tele2-refresh-ttl",
+        type=float,
+        default=defaults.tele2_refresh_ttl,
+        help="Tele2 refresh token seconds (documented: 604800)",
+    )
     return parser
 
 
@@ -97,6 +111,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         recording_size=args.recording_size,
         rate_window_seconds=args.rate_window,
         recording_delay=args.recording_delay,
+        tele2_access_ttl=args.tele2_access_ttl,
+        tele2_refresh_ttl=args.tele2_refresh_ttl,
     )
 
 
@@ -106,6 +122,8 @@ def credential_lines(config: SandboxConfig) -> list[str]:
         f"avito client_id={config.avito_client_id} client_secret={config.avito_client_secret}",
         f"callkeeper api_key={config.callkeeper_api_key}",
         f"autocall api_key={config.autocall_api_key} (host: <url>/api/v1)",
+        f"tele2 access_token={config.tele2_access_token} refresh_token={config.tele2_refresh_token}"
+        " (host: <url>/crm/openapi)",
     ]
 
 

@@ -65,3 +65,14 @@ class SandboxConfig:
     autocall_sms_price: float = 18.0
     #: seconds a mailing spends in each of moderation, awaiting and running
     autocall_step_seconds: float = 1.0
+
+    # --- Tele2 ATS --------------------------------------------------------------
+    #: the initial pair, as an administrator copies it from the PBX web UI ("Generate token"):
+    #: opaque strings, valid from server start; refreshes issue JWT-shaped pairs
+    tele2_access_token: str = "sandbox-tele2-access-0001"
+    tele2_refresh_token: str = "sandbox-tele2-refresh-0001"
+    #: lifetimes in seconds of an access token (documented: 1 day) and a refresh token (7 days)
+    tele2_access_ttl: float = 86400.0
+    tele2_refresh_ttl: float = 604800.0
+    #: seconds a click-to-call stays in /monitoring/calls before it becomes a call record
+    tele2_click_to_call_seconds: float = 3.0

@@ -9,7 +9,7 @@ Used by this project's tests and ``make demo``, and meant for DAG authors' own t
 
 The environment is a temporary ``AIRFLOW_HOME`` with a SQLite metadata DB (migrated once), no
 example DAGs, and the connections of every vendor the sandbox emulates (``avito_default``,
-``callkeeper_default``, ``autocall_default``) given as ``AIRFLOW_CONN_*`` variables that point at the sandbox with its
+``callkeeper_default``, ``tele2_ats_default``, ``autocall_default``) given as ``AIRFLOW_CONN_*`` variables that point at the sandbox with its
 default credentials.
 """
 
@@ -41,6 +41,12 @@ def sandbox_connections(url: str, config: SandboxConfig | None = None) -> dict[s
             "host": url,
             "password": cfg.callkeeper_api_key,
             "extra": {"api_version": "v3", "role_api_key": cfg.callkeeper_role_api_key},
+        },
+        "tele2_ats_default": {
+            "conn_type": "tele2_ats",
+            "host": f"{url}/crm/openapi",
+            "password": cfg.tele2_refresh_token,
+            "extra": {"access_token": cfg.tele2_access_token},
         },
         "autocall_default": {
             "conn_type": "autocall",
