@@ -55,10 +55,14 @@ with DAG(
 
         with Tele2AtsHook() as hook:
             employees = [e for e in hook.get_employees() if e.fullNumber]
-        chosen = (
-            next((e for e in employees if e.fullNumber == params["agent"]), None) if params["agent"] else None
-        )
-        agent = chosen or employees[0]
+        if params["agent"]:
+            agent = next((e for e in employees if e.fullNumber == params["agent"]), None)
+            if agent is None:
+                raise ValueError("agent: no PBX employee has this number")
+        elif employees:
+            agent = employees[0]
+        else:
+            raise ValueError("agent: the PBX lists no employee with a federal number")
         name = " ".join(p for p in (agent.name, agent.surname) if p) or f"employee {agent.employeeId}"
         return {"employeeId": agent.employeeId, "number": agent.fullNumber, "name": name}
 

@@ -35,16 +35,20 @@ def _describe(folder: Path) -> list[str]:
 
 
 def _summarise_recordings(lines: list[str]) -> list[str]:
-    """Collapse long lists of recordings to a count, keep everything else."""
-    recordings = [line for line in lines if line.strip().endswith("bytes)") and ".mp3" in line]
-    others = [line for line in lines if line not in recordings]
-    if len(recordings) > 3:
-        total = sum(int(line.rsplit("(", 1)[1].split(" ")[0].replace(",", "")) for line in recordings)
-        folder = recordings[0].strip().rsplit("/", 1)[0]
-        others.append(f"    {folder}/*.mp3  ({len(recordings)} recordings, {total:,} bytes)")
-    else:
-        others.extend(recordings)
-    return others
+    """Collapse long runs of files of one kind in one folder (recordings, transcripts) to a count."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for line in lines:
+        name = line.strip().split("  (", 1)[0]
+        folder, _, base = name.rpartition("/")
+        groups.setdefault((folder, base.rpartition(".")[2]), []).append(line)
+    out = []
+    for (folder, suffix), members in groups.items():
+        if len(members) <= 3:
+            out.extend(members)
+            continue
+        total = sum(int(m.rsplit("(", 1)[1].split(" ")[0].replace(",", "")) for m in members)
+        out.append(f"    {folder}/*.{suffix}  ({len(members)} files, {total:,} bytes)")
+    return out
 
 
 def main() -> int:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+
+# Before Airflow is imported: the suite never reads or writes the developer's ~/airflow (a hook whose
+# token store is an Airflow Variable would otherwise create and use ~/airflow/airflow.db).
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="telephony-tests-airflow-")
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -18,6 +18,7 @@ returned as if the first answer had arrived; provably absent, the write is sent 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -94,11 +95,23 @@ def _call(flow: Flow[Any], function: Callable[[], Any]) -> Any:
 
 
 async def _acall(flow: Flow[Any], function: Callable[[], Any]) -> Any:
-    """Run a :class:`Call` step in a worker thread, so the event loop is never blocked by it."""
-    import asyncio
+    """Run a :class:`Call` step in a worker thread, so the event loop is never blocked by it.
 
+    Through asgiref's ``sync_to_async`` (an Airflow dependency): a Task SDK call made in that thread
+    (a Variable read in a trigger) then reaches the supervisor through the running loop, as Airflow
+    3.1's triggerer requires; plain ``asyncio.to_thread`` where asgiref is missing.
+    """
+    run: Callable[[], Awaitable[Any]]
     try:
-        result = await asyncio.to_thread(function)
+        from asgiref.sync import sync_to_async
+    except ImportError:  # pragma: no cover - asgiref comes with every supported Airflow
+        import asyncio
+
+        run = functools.partial(asyncio.to_thread, function)
+    else:
+        run = sync_to_async(function, thread_sensitive=False)
+    try:
+        result = await run()
     except Exception as exc:
         return flow.throw(exc)
     return flow.send(result)

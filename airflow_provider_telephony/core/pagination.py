@@ -57,20 +57,12 @@ def offset_pages(
     The price is one extra, empty request per window.  A page larger than ``limit`` or one seen
     before (by ``signature``) raises :class:`PagingError`.
     """
-    guard = PageGuard(what)
-    offset = start
-    while True:
-        page = fetch(offset, limit)
-        count = size_of(page)
-        if not count:
-            return
-        if count > limit:
-            raise PagingError(
-                f"{what}: the server sent {count} records at offset {offset} for a limit of {limit}"
-            )
-        guard.check(signature(page), f"offset {offset}")
-        yield page
-        offset += count
+    return _until_empty(
+        fetch, size_of, size=limit, signature=signature, what=what, start=start,
+        where=lambda offset: f"at offset {offset} for a limit of {limit}",
+        label=lambda offset: f"offset {offset}",
+        advance=lambda offset, count: offset + count,
+    )  # fmt: skip
 
 
 def numbered_pages(
@@ -82,26 +74,44 @@ def numbered_pages(
     what: str,
     first: int = 0,
 ) -> Iterator[P]:
-    """Page-number paging without an envelope: pages ``first, first+1, …`` of ``size`` until a short one.
+    """Page-number paging without an envelope: pages ``first, first+1, …`` of ``size`` until an empty one.
 
-    For APIs whose answer is a bare array and whose document says to page "until a page comes back
-    shorter than size" (there is no total to check against).  An empty page ends paging without
-    being yielded; a page larger than ``size`` or one seen before (by ``signature``) raises
-    :class:`PagingError`.
+    For APIs whose answer is a bare array (no total to check against).  Even where a document says
+    "until a page comes back shorter than size", a short page does not end paging: a server that
+    caps the page size below the one asked for would otherwise end every export after its first
+    page, silently.  The price is one extra, empty request per paging sequence.  A page larger than
+    ``size`` or one seen before (by ``signature``) raises :class:`PagingError`.
     """
+    return _until_empty(
+        fetch, size_of, size=size, signature=signature, what=what, start=first,
+        where=lambda number: f"on page {number} for a size of {size}",
+        label=lambda number: f"page {number}",
+        advance=lambda number, count: number + 1,
+    )  # fmt: skip
+
+
+def _until_empty(
+    fetch: Callable[[int, int], P],
+    size_of: Callable[[P], int],
+    *,
+    size: int,
+    signature: Callable[[P], Hashable],
+    what: str,
+    start: int,
+    where: Callable[[int], str],
+    label: Callable[[int], str],
+    advance: Callable[[int, int], int],
+) -> Iterator[P]:
+    """Fetch pages from position ``start`` until an empty one, every page checked to advance."""
     guard = PageGuard(what)
-    number = first
+    position = start
     while True:
-        page = fetch(number, size)
+        page = fetch(position, size)
         count = size_of(page)
         if not count:
             return
         if count > size:
-            raise PagingError(
-                f"{what}: the server sent {count} records on page {number} for a size of {size}"
-            )
-        guard.check(signature(page), f"page {number}")
+            raise PagingError(f"{what}: the server sent {count} records {where(position)}")
+        guard.check(signature(page), label(position))
         yield page
-        if count < size:
-            return
-        number += 1
+        position = advance(position, count)

@@ -12,16 +12,20 @@ anyone out.  The rules, per process:
 * Before refreshing, read the store: another process may already have rotated.  Then refresh with
   the newest refresh token known and save the new pair at once.
 * A refused refresh usually means a lost race: another process used the same refresh token a moment
-  earlier and is about to save its pair.  Re-read the store a few times over a few seconds; the
-  winner's pair appears and is used.  If none does, the connection's own pair gets one try (a
+  earlier and is about to save its pair.  Re-read the store over about 30 seconds (longer than a
+  winner's bounded save); the winner's pair appears and is used.  A store that cannot be read is a
+  transient :class:`TokenStoreError`, never a dead pair.  If none does, the connection's own pair gets one try (a
   server that forgot the stored chain); refused too, the pair is dead (unused for too long, or
   regenerated in the vendor's UI) and the vendor's ``dead`` message says how to recover.
 * Within a process one caller refreshes at a time (others wait with ``Sleep`` steps, so triggers
   on one event loop keep running); store reads and writes are ``Call`` steps (a worker thread in a
   trigger).
 
-A store write cannot be lost to a slower writer: a new pair can only be obtained with the refresh
-token of the newest saved pair, so saves happen in the order the pairs were issued.
+A new pair can only be obtained with the refresh token of the newest pair, so saves follow the
+order pairs were issued; a retried save first re-reads the store and never writes over a pair that
+descends from its own.  A pair whose save failed stays the one this process uses, and its save is
+retried every few seconds and when the hook closes.  A token obtained seconds ago and rejected is
+not rotated again (after a moment's wait for another process's pair): the token is not the problem.
 """
 
 from __future__ import annotations
@@ -34,14 +38,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from airflow_provider_telephony.core.errors import AuthenticationError
+from airflow_provider_telephony.core.errors import AuthenticationError, TelephonyError
 from airflow_provider_telephony.core.flow import Call, Flow, Sleep
 from airflow_provider_telephony.core.tokens import TokenPair, TokenStore, origin_of, register_pair
 
 log = logging.getLogger(__name__)
 
-#: pauses between re-reads of the store after a refused refresh (about 6 s in all)
-REREAD_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.5, 3.0)
+#: pauses between re-reads of the store after a refused refresh (about 30 s in all: longer than a
+#: winner's bounded save through the Task SDK, so a lost race is never taken for a dead pair)
+REREAD_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.5, 3.0, 5.0, 8.0, 12.0)
+#: a token this process obtained less than this many seconds ago and the server rejects: the
+#: problem is not the token (a permission, say), so it is not rotated again
+FRESH_SECONDS = 5.0
+#: re-reads of the store when such a token is rejected (another process may be saving its pair)
+FRESH_REREADS = (0.05, 0.2, 0.5, 1.0)
+#: while a new pair is unsaved, how often an access tries to save it again
+RESAVE_SECONDS = 5.0
 #: how often a caller waiting for this process's refresh in flight looks again
 POLL_SECONDS = 0.02
 #: longest wait for another caller's refresh before refreshing oneself
@@ -57,6 +69,13 @@ class DeadPairError(AuthenticationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, refreshable=False, status_code=403)
+
+
+class TokenStoreError(TelephonyError):
+    """The token store could not be read while the pair needed renewing: transient, retried (a
+    store outage must never be taken for a dead pair, whose fix would kill the live chain)."""
+
+    retryable = True
 
 
 def jwt_expiry(token: str) -> tuple[float, float | None] | None:
@@ -84,8 +103,13 @@ class _Shared:
     """What one process knows about one pair, shared by every hook and trigger in it."""
 
     pair: TokenPair | None = None
+    #: the pair in memory is newer than the store's (its save failed): it wins, and is saved again
     unsaved: bool = False
-    refreshing: bool = False
+    last_save_try: float = 0.0
+    #: monotonic time this process obtained ``pair`` by a refresh (0: read, not obtained)
+    obtained_at: float = 0.0
+    #: the caller holding the refresh turn (``None``: nobody)
+    refreshing: object | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -168,18 +192,38 @@ class RotatingPair:
         return pair.access
 
     def _load(self) -> Flow[TokenPair | None]:
-        """The stored pair of this chain (``None``: none, another chain's, or the store failed)."""
+        """The stored pair of this chain (``None``: none, or another chain's); a failed read raises
+        :class:`TokenStoreError`."""
         try:
             stored: TokenPair | None = yield Call(lambda: self.store.load(self.key), "token store read")
-        except Exception as exc:  # a store outage must not stop requests a pair in memory can serve
-            log.warning("reading the token pair from %s failed: %s", self.store.describe(self.key), exc)
-            return None
+        except Exception as exc:
+            raise TokenStoreError(
+                f"reading the token pair from {self.store.describe(self.key)} failed: {exc}"
+            ) from exc
         if stored is None or stored.origin != self.origin:
             return None
         return stored
 
-    def _save(self, pair: TokenPair) -> Flow[None]:
+    def _save(self, pair: TokenPair, replaces: str | None) -> Flow[None]:
+        """Save ``pair`` (obtained with the refresh token ``replaces``), never over a newer one.
+
+        Before each retry the store is read: a write that failed on our side may have landed, and
+        another process may already have rotated from it — then its pair is newer and is adopted.
+        """
         for attempt in range(1, SAVE_ATTEMPTS + 1):
+            if attempt > 1:
+                yield Sleep(0.2 * attempt)
+                try:
+                    stored = yield from self._load()
+                except TokenStoreError:
+                    stored = None
+                if stored is not None and stored.refresh not in (pair.refresh, replaces):
+                    self._adopt(stored)  # someone rotated from our pair: theirs is the newest
+                    self.state.unsaved = False
+                    return
+                if stored is not None and stored.refresh == pair.refresh:
+                    self.state.unsaved = False
+                    return
             try:
                 yield Call(lambda: self.store.save(self.key, pair), "token store write")
             except Exception as exc:
@@ -190,71 +234,142 @@ class RotatingPair:
                     attempt,
                     SAVE_ATTEMPTS,
                 )
-                yield Sleep(0.2 * attempt)
                 continue
             self.state.unsaved = False
             return
         # the pair works here; other processes will lose the race and find nothing newer: say so loudly
         self.state.unsaved = True
+        self.state.last_save_try = time.monotonic()
         log.error(
             "the new token pair could not be saved to %s; other processes of this deployment cannot use "
-            "it until it is (the next rotation here tries again)",
+            "it until it is (this process tries again every %.0f s and when its hook closes)",
             self.store.describe(self.key),
+            RESAVE_SECONDS,
         )
+
+    def flush(self) -> None:
+        """Save an unsaved pair now (blocking; hooks call it when they close), best effort."""
+        pair = self.state.pair
+        if not self.state.unsaved or pair is None:
+            return
+        try:
+            self.store.save(self.key, pair)
+        except Exception as exc:
+            log.error("the token pair is still unsaved at close (%s): other processes cannot use it", exc)
+            return
+        self.state.unsaved = False
 
     # --- the flow -----------------------------------------------------------------------------
     def access(self, rejected: str | None = None) -> Flow[str]:
         """A usable access token; ``rejected`` is one the server just refused (never handed out again)."""
         token = self._usable(rejected)
-        if token is not None:
+        if token is not None and not self._resave_due():
             return token
+        turn = object()
         waited = 0.0
         while True:
             with self.state.lock:
                 token = self._usable(rejected)
-                if token is not None:
+                if token is not None and not self._resave_due():
                     return token
-                if not self.state.refreshing or waited >= WAIT_LIMIT:
-                    self.state.refreshing = True
+                if self.state.refreshing is None or waited >= WAIT_LIMIT:
+                    self.state.refreshing = turn
                     break
             yield Sleep(POLL_SECONDS)
             waited += POLL_SECONDS
         try:
+            if token is not None:  # only the unsaved pair's save is due
+                yield from self._save_unsaved()
+                return token
             return (yield from self._renew(rejected))
         finally:
             with self.state.lock:
-                self.state.refreshing = False
+                if self.state.refreshing is turn:
+                    self.state.refreshing = None
+
+    def _resave_due(self) -> bool:
+        return self.state.unsaved and time.monotonic() - self.state.last_save_try >= RESAVE_SECONDS
+
+    def _save_unsaved(self) -> Flow[None]:
+        pair = self.state.pair
+        if self.state.unsaved and pair is not None:
+            self.state.last_save_try = time.monotonic()
+            yield from self._save(pair, None)
 
     def _renew(self, rejected: str | None) -> Flow[str]:
-        # the store is the shared truth, unless this process holds a newer pair it failed to save
-        stored = yield from self._load()
         known = self.state.pair
-        if stored is not None and not (self.state.unsaved and known and known.saved_at > stored.saved_at):
-            known = stored
-        elif self.state.unsaved and known is not None:
-            yield from self._save(known)
-        known = known or self.initial
+        if self.state.unsaved and known is not None:
+            # this process holds the newest pair (its save failed): it wins over the store's
+            yield from self._save_unsaved()
+        else:
+            stored = yield from self._load()
+            known = stored or known or self.initial
+            if rejected is not None and known.access == rejected and self._fresh(rejected):
+                known = yield from self._newer_than(rejected)
         if known.access and known.access != rejected and not self.expiring(known):
             return self._adopt(known)
+        return (yield from self._rotate(known))
+
+    def _newer_than(self, rejected: str) -> Flow[TokenPair]:
+        """A token this process obtained seconds ago was rejected: either another process rotated
+        since (its pair appears in the store within a moment) or the token is not the problem."""
+        for delay in FRESH_REREADS:
+            yield Sleep(delay)
+            stored = yield from self._load()
+            if stored is not None and stored.access != rejected:
+                return stored
+        raise AuthenticationError(
+            "the server rejected an access token obtained seconds ago and no newer pair appeared: not an "
+            "expired token (a missing permission, or a wrong API base URL?); not rotating again",
+            refreshable=False,
+            status_code=403,
+        )
+
+    def _fresh(self, token: str) -> bool:
+        pair = self.state.pair
+        return (
+            pair is not None
+            and pair.access == token
+            and self.state.obtained_at > 0
+            and time.monotonic() - self.state.obtained_at < FRESH_SECONDS
+        )
+
+    def _rotate(self, known: TokenPair) -> Flow[str]:
         try:
             access, refresh = yield from self._refresh(known.refresh)
         except AuthenticationError as exc:
             return (yield from self._after_refused(known, exc))
+        return (yield from self._keep(access, refresh, replaces=known.refresh))
+
+    def _keep(self, access: str, refresh: str, *, replaces: str) -> Flow[str]:
+        """Use a pair the server just issued, and save it for every other process."""
         pair = TokenPair(access=access, refresh=refresh, origin=self.origin, saved_at=time.time())
         token = self._adopt(pair)
+        self.state.obtained_at = time.monotonic()
         log.info("token pair rotated; saving it to %s", self.store.describe(self.key))
-        yield from self._save(pair)
+        yield from self._save(pair, replaces)
         return token
 
     def _after_refused(self, used: TokenPair, refused: AuthenticationError) -> Flow[str]:
-        """A refused refresh: wait for the pair the winner of a race saves, else the pair is dead."""
+        """A refused refresh: wait for the pair the winner of a race saves, else the pair is dead.
+
+        A store that cannot be read meanwhile makes it a :class:`TokenStoreError` (retried), never
+        a dead pair.
+        """
         log.info("refresh refused (%s); looking for a pair another process saved", refused)
+        unreadable: TokenStoreError | None = None
         for delay in REREAD_DELAYS:
             yield Sleep(delay)
-            stored = yield from self._load()
+            try:
+                stored = yield from self._load()
+            except TokenStoreError as exc:
+                unreadable = exc
+                continue
             if stored is not None and stored.refresh != used.refresh:
                 log.info("another process rotated the pair; using the one it saved")
                 return self._adopt(stored)
+        if unreadable is not None:
+            raise unreadable
         if used.refresh != self.initial.refresh:
             # the stored chain is dead; the connection's own pair is worth one try (a server that
             # forgot the chain, e.g. a sandbox restarted) — refused too, it is dead as well
@@ -264,8 +379,5 @@ class RotatingPair:
                 pass
             else:
                 log.warning("the stored token pair was dead; started again from the connection's pair")
-                pair = TokenPair(access=access, refresh=refresh, origin=self.origin, saved_at=time.time())
-                token = self._adopt(pair)
-                yield from self._save(pair)
-                return token
+                return (yield from self._keep(access, refresh, replaces=self.initial.refresh))
         raise DeadPairError(f"{self.dead} (the refresh was refused: {refused})") from refused

@@ -245,3 +245,48 @@ def _read_parquet(target: ObjectStoragePath, field: str, shown: str) -> Iterator
                 yield from batch.to_pylist()
     except pa.ArrowException as exc:
         raise _unusable(field, f"is not a Parquet file ({type(exc).__name__})", shown) from None
+
+
+#: bytes read from a streamed body at a time
+BODY_CHUNK = 256 * 1024
+
+
+def _empty(what: str) -> Exception:
+    from airflow_provider_telephony.core.errors import UnexpectedResponseError
+
+    return UnexpectedResponseError(f"{what}: the answer has an empty body; nothing was saved")
+
+
+def save_body(response: Any, path: ObjectStoragePath, what: str) -> int:
+    """Stream an open HTTP response's body into ``path`` (published only when complete); its size.
+
+    An empty body is refused (:class:`UnexpectedResponseError`, nothing published): a file that
+    looks like a saved recording must hold one.
+    """
+    size = 0
+    with atomic_output(path) as fh:
+        for chunk in response.iter_bytes(BODY_CHUNK):
+            fh.write(chunk)
+            size += len(chunk)
+        if not size:
+            raise _empty(what)
+    return size
+
+
+async def asave_body(response: Any, path: ObjectStoragePath, what: str) -> int:
+    """:func:`save_body` for async code: storage calls (they block) run in worker threads."""
+    import asyncio
+
+    out = await asyncio.to_thread(AtomicFile, path)
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes(BODY_CHUNK):
+            await asyncio.to_thread(out.write, chunk)
+            size += len(chunk)
+        if not size:
+            raise _empty(what)
+        await asyncio.to_thread(out.publish)
+    except BaseException:
+        out.discard()
+        raise
+    return size

@@ -34,6 +34,8 @@ from airflow_provider_telephony.core.redact import register_secret
 
 #: how often a waiting caller looks whether the fetch in flight has finished
 POLL_SECONDS = 0.02
+#: longest wait for a token file's lock
+LOCK_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,16 @@ class FileTokenStore:
         path = self._path(key)
         fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            waited = 0.0
+            while True:  # bounded: a holder that hangs must not hang every user of the connection
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if waited >= LOCK_WAIT:
+                        raise TimeoutError(f"{path}.lock held for over {LOCK_WAIT:.0f}s") from None
+                    time.sleep(0.05)
+                    waited += 0.05
             yield path
         finally:
             os.close(fd)  # closing releases the lock

@@ -59,8 +59,6 @@ log = logging.getLogger(__name__)
 GET_CALLS = "/calltracking/v1/getCalls/"
 GET_CALL_BY_ID = "/calltracking/v1/getCallById/"
 GET_RECORD = "/calltracking/v1/getRecordByCallId/"
-#: bytes read from a recording's body at a time
-RECORDING_CHUNK = 256 * 1024
 TOKEN = "/token"
 
 _BODY_ERRORS: dict[int, type[VendorError]] = {
@@ -426,32 +424,13 @@ class AvitoHook(TelephonyHook):
         readiness check and the download in one request."""
         check_call_id(call_id)
 
-        def parse(response: httpx.Response) -> int:
-            from airflow_provider_telephony.core.storage import atomic_output
+        from airflow_provider_telephony.core.storage import asave_body, save_body
 
-            size = 0
-            with atomic_output(target) as fh:
-                for chunk in response.iter_bytes(RECORDING_CHUNK):
-                    fh.write(chunk)
-                    size += len(chunk)
-            return size
+        def parse(response: httpx.Response) -> int:
+            return save_body(response, target, "getRecordByCallId")
 
         async def aparse(response: httpx.Response) -> int:
-            import asyncio
-
-            from airflow_provider_telephony.core.storage import AtomicFile
-
-            out = await asyncio.to_thread(AtomicFile, target)  # storage calls block: off the loop
-            size = 0
-            try:
-                async for chunk in response.aiter_bytes(RECORDING_CHUNK):
-                    await asyncio.to_thread(out.write, chunk)
-                    size += len(chunk)
-                await asyncio.to_thread(out.publish)
-            except BaseException:
-                out.discard()
-                raise
-            return size
+            return await asave_body(response, target, "getRecordByCallId")
 
         return ApiRequest(
             name="getRecordByCallId",

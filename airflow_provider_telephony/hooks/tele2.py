@@ -24,17 +24,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_telephony.core.errors import (
     AuthenticationError,
     ConfigurationError,
-    NotFoundError,
     RequestValidationError,
     TelephonyError,
-    UnexpectedResponseError,
-    VendorError,
     error_for_status,
     retry_after_seconds,
     vendor_text,
@@ -44,12 +40,49 @@ from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import numbered_pages
 from airflow_provider_telephony.core.prefetch import prefetched
-from airflow_provider_telephony.core.records import Page, RecordSchema
+from airflow_provider_telephony.core.records import Page
 from airflow_provider_telephony.core.responses import parse_json, raise_for_redirect
 from airflow_provider_telephony.core.rotation import RotatingPair
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
+from airflow_provider_telephony.hooks.tele2_admin import Tele2AdminMixin
+from airflow_provider_telephony.hooks.tele2_wire import (
+    CALL_RECORDS,
+    CALL_RECORDS_SCHEMA,
+    CURRENT_CALLS,
+    EMPLOYEES,
+    QUEUES,
+    RECORD_DATE,
+    RECORD_FILE,
+    REFRESH,
+    TRANSCRIPT,
+    WORDS,
+    CustomerAlreadyAssignedError,
+    ManagerHandlingAllCustomersExistsError,
+    Tele2ManagerConflictError,
+    check_file_name,
+    check_phone_field,
+    dead_pair_message,
+    file_names_in,
+    get_request,
+    list_parser,
+    page_signature,
+    record_file_names,
+    recorded_filters,
+)
 from airflow_provider_telephony.models import tele2 as m
+
+__all__ = [
+    "CALL_RECORDS_SCHEMA",
+    "CustomerAlreadyAssignedError",
+    "ManagerHandlingAllCustomersExistsError",
+    "Tele2AtsHook",
+    "Tele2ManagerConflictError",
+    "check_file_name",
+    "check_phone_field",
+    "dead_pair_message",
+    "record_file_names",
+]
 
 if TYPE_CHECKING:
     import httpx
@@ -59,97 +92,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REFRESH = "/authorization/refresh/token"
-CALL_RECORDS = "/call-records/info"
-RECORD_FILE = "/call-records/file"
-TRANSCRIPT = "/call-records/file/stt"
-#: bytes read from a record file's body at a time
-RECORDING_CHUNK = 256 * 1024
 
-#: the declared fields of a call record, as a validator of whole pages
-CALL_RECORDS_SCHEMA = RecordSchema(m.CallRecord)
-_RECORD_DATE = attrgetter("date")
-
-_EMPLOYEES = list[m.Employee]
-_CURRENT = list[m.CurrentCall]
-_QUEUE = list[m.QueueEntry]
-_WORDS = list[m.TranscriptWord]
-_MANAGERS = list[m.Manager]
-_BLACKLIST = list[m.BlacklistEntry]
-
-
-def dead_pair_message(conn_id: str) -> str:
-    """What to do when the pair cannot be refreshed any more."""
-    return (
-        f"connection {conn_id!r}: the Tele2 token pair is no longer valid (its refresh token was refused: "
-        "unused for more than 7 days, or a new pair was generated in the PBX web UI). Generate a new pair "
-        "in the PBX web UI (profile settings → block 'Token API' → 'Generate token'), then paste the "
-        "refresh token into the connection's Password field and the access token into its 'Access "
-        "token' field; the provider rotates it from then on"
-    )
-
-
-def result_text(response: httpx.Response) -> str:
-    """A result string answer (``SUCCESS`` …), sent as plain text or as a JSON string."""
-    text = response.text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1]
-    return text
-
-
-def _list_of(adapter_type: Any, what: str) -> Any:
-    """A parser of a JSON array answer into ``adapter_type`` (tolerant models)."""
-
-    def parse(response: httpx.Response) -> Any:
-        from pydantic import TypeAdapter
-
-        return parse_json(TypeAdapter(adapter_type), response.content, what)
-
-    return parse
-
-
-def _signature(page: Page) -> tuple[Any, ...]:
-    """What identifies a page of call records: its size and its first and last records as sent."""
-    return (len(page), page.record_bytes(0), page.record_bytes(-1))
-
-
-def check_phone_field(value: Any, field: str) -> str:
-    """A number in the API's ``7XXXXXXXXXX`` form, or a :class:`RequestValidationError` naming ``field``."""
-    if not isinstance(value, str) or not m.PHONE_RE.fullmatch(value.strip()):
-        raise RequestValidationError(field, "must be 11 digits starting with 7 (7XXXXXXXXXX)", value=value)
-    return value.strip()
-
-
-def check_file_name(value: Any, field: str = "filename") -> str:
-    """A record file name as ``call-records/info`` gives it (``2022-08-12/mo_1660…``)."""
-    if not isinstance(value, str) or not value.strip():
-        raise RequestValidationError(field, "must be a non-empty record file name", value=value)
-    return value.strip()
-
-
-class Tele2ManagerConflictError(VendorError):
-    """A manager write the PBX refused because of another manager (see the subclasses)."""
-
-
-class ManagerHandlingAllCustomersExistsError(Tele2ManagerConflictError):
-    """``MANAGER_HANDLING_ALL_CUSTOMERS_ALREADY_EXISTS``: only one manager may handle all customers."""
-
-    _permanent = True
-
-
-class CustomerAlreadyAssignedError(Tele2ManagerConflictError):
-    """``CUSTOMER_ALREADY_ASSIGNED``: a customer already belongs to another manager."""
-
-    _permanent = True
-
-
-_MANAGER_RESULTS: dict[str, type[Tele2ManagerConflictError]] = {
-    m.MANAGER_HANDLING_ALL_CUSTOMERS_ALREADY_EXISTS: ManagerHandlingAllCustomersExistsError,
-    m.CUSTOMER_ALREADY_ASSIGNED: CustomerAlreadyAssignedError,
-}
-
-
-class Tele2AtsHook(TelephonyHook):
+class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
     """Talks to the Tele2 ATS CRM OpenAPI.
 
     :param tele2_conn_id: Airflow connection id.
@@ -180,6 +124,12 @@ class Tele2AtsHook(TelephonyHook):
 
         extras = self.settings.extras
         key = str(extras.get("token_variable") or f"telephony_tele2_tokens_{self.conn_id}")
+        if "token" not in key.lower():
+            # Airflow hides a Variable's value in its UI and API only when the name looks secret
+            raise ConfigurationError(
+                f"connection {self.conn_id!r}: extra 'token_variable' must contain 'token' (got {key!r}), "
+                "so that Airflow masks the stored pair in its UI and API"
+            )
         folder = extras.get("token_file")
         if folder:
             return FileTokenStore(str(folder)), key
@@ -218,7 +168,7 @@ class Tele2AtsHook(TelephonyHook):
         """``PUT /authorization/refresh/token``: the new ``(access, refresh)`` pair.
 
         Sending it again after a lost answer cannot make things worse (the old refresh token is all
-        there is), so it is retried like a read.  A 401/403 is a refusal the rotation handles.
+        there is), so it is retried like a read.  A 4xx (but 429) is a refusal the rotation handles.
         """
         request: ApiRequest[Any] = ApiRequest(
             name="refreshToken",
@@ -231,7 +181,9 @@ class Tele2AtsHook(TelephonyHook):
         )
         response = yield from exchange.send_flow(request)
         raise_for_redirect(response, "refreshToken", self.conn_id)
-        if response.status_code in (401, 403):
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            # the document does not say how a used or expired refresh token is refused: any 4xx is a
+            # refusal, which the rotation answers by looking for the pair another process saved
             raise AuthenticationError(
                 f"refreshToken: HTTP {response.status_code}: {vendor_text(response.text) or 'refused'}",
                 status_code=response.status_code,
@@ -256,6 +208,19 @@ class Tele2AtsHook(TelephonyHook):
             status, message, retry_after=retry_after_seconds(response.headers), auth_refreshable=False
         )
 
+    def close(self) -> None:
+        """Save a pair whose save failed (best effort), then close the HTTP clients."""
+        if self._pair is not None:
+            self._pair.flush()
+        super().close()
+
+    async def aclose(self) -> None:
+        if self._pair is not None:
+            import asyncio
+
+            await asyncio.to_thread(self._pair.flush)
+        await super().aclose()
+
     # --- running a definition sync or async ----------------------------------------------
     def _run(self, request: ApiRequest[Any]) -> Any:
         return self.exchange.run(request)
@@ -266,10 +231,6 @@ class Tele2AtsHook(TelephonyHook):
 
     # --- request definitions ------------------------------------------------------------
     @staticmethod
-    def _get(name: str, path: str, parse: Any, params: dict[str, Any] | None = None) -> ApiRequest[Any]:
-        return ApiRequest(name=name, method="GET", path=path, params=params, parse=parse)
-
-    @staticmethod
     def _period(start: Any, end: Any) -> m.Period:
         return build_request(m.Period, start=start, end=end)
 
@@ -277,7 +238,7 @@ class Tele2AtsHook(TelephonyHook):
         params = self._period(start, end).params()
         if subscriber_number is not None:
             params["subscriberNumber"] = check_phone_field(subscriber_number, "subscriber_number")
-        return self._get(
+        return get_request(
             "statisticsCommon",
             "/statistics/common",
             lambda r: parse_json(m.CommonStatistics, r.content, "statisticsCommon"),
@@ -298,7 +259,7 @@ class Tele2AtsHook(TelephonyHook):
             )
             return entries if isinstance(entries, list) else [entries]
 
-        return self._get("statisticsJournal", "/statistics/journal", parse, params)
+        return get_request("statisticsJournal", "/statistics/journal", parse, params)
 
     @staticmethod
     def _records_request(query: m.CallRecordsQuery, page: int) -> ApiRequest[Page]:
@@ -317,43 +278,36 @@ class Tele2AtsHook(TelephonyHook):
             method="GET",
             path=TRANSCRIPT,
             params={"filename": check_file_name(filename)},
-            parse=_list_of(_WORDS, "recordTranscript"),
-        )
-
-    @staticmethod
-    def _manager_request(manager_id: int) -> ApiRequest[m.Manager]:
-        if isinstance(manager_id, bool) or not isinstance(manager_id, int) or manager_id < 1:
-            raise RequestValidationError("manager_id", "must be a positive integer", value=manager_id)
-        return ApiRequest(
-            name="getManager",
-            method="GET",
-            path=f"/managers/{manager_id}",
-            parse=lambda r: parse_json(m.Manager, r.content, "getManager"),
+            parse=list_parser(WORDS, "recordTranscript"),
         )
 
     # --- monitoring and employees -------------------------------------------------------
     def get_current_calls(self) -> list[m.CurrentCall]:
         """``GET /monitoring/calls`` — calls in progress."""
-        return self._run(self._get("currentCalls", "/monitoring/calls", _list_of(_CURRENT, "currentCalls")))
+        return self._run(
+            get_request("currentCalls", "/monitoring/calls", list_parser(CURRENT_CALLS, "currentCalls"))
+        )
 
     async def aget_current_calls(self) -> list[m.CurrentCall]:
         return await self._arun(
-            self._get("currentCalls", "/monitoring/calls", _list_of(_CURRENT, "currentCalls"))
+            get_request("currentCalls", "/monitoring/calls", list_parser(CURRENT_CALLS, "currentCalls"))
         )
 
     def get_queue(self) -> list[m.QueueEntry]:
         """``GET /monitoring/calls/pending`` — callers waiting, per queue."""
-        return self._run(self._get("queue", "/monitoring/calls/pending", _list_of(_QUEUE, "queue")))
+        return self._run(get_request("queue", "/monitoring/calls/pending", list_parser(QUEUES, "queue")))
 
     async def aget_queue(self) -> list[m.QueueEntry]:
-        return await self._arun(self._get("queue", "/monitoring/calls/pending", _list_of(_QUEUE, "queue")))
+        return await self._arun(
+            get_request("queue", "/monitoring/calls/pending", list_parser(QUEUES, "queue"))
+        )
 
     def get_employees(self) -> list[m.Employee]:
         """``GET /employees`` — the numbers registered in the PBX."""
-        return self._run(self._get("employees", "/employees", _list_of(_EMPLOYEES, "employees")))
+        return self._run(get_request("employees", "/employees", list_parser(EMPLOYEES, "employees")))
 
     async def aget_employees(self) -> list[m.Employee]:
-        return await self._arun(self._get("employees", "/employees", _list_of(_EMPLOYEES, "employees")))
+        return await self._arun(get_request("employees", "/employees", list_parser(EMPLOYEES, "employees")))
 
     # --- click-to-call ------------------------------------------------------------------
     def click_to_call(self, destination: str, source: str) -> None:
@@ -456,11 +410,11 @@ class Tele2AtsHook(TelephonyHook):
                 return self._run(self._records_request(query, number))
 
             yield from numbered_pages(
-                fetch, len, size=query.size, signature=_signature, what="callRecordsInfo"
+                fetch, len, size=query.size, signature=page_signature, what="callRecordsInfo"
             )
 
         for page in prefetched(fetched, name="callRecordsInfo"):
-            kept = page.validated(CALL_RECORDS_SCHEMA, "callRecordsInfo").within(window, _RECORD_DATE)
+            kept = page.validated(CALL_RECORDS_SCHEMA, "callRecordsInfo").within(window, RECORD_DATE)
             if kept:
                 yield kept
 
@@ -473,31 +427,26 @@ class Tele2AtsHook(TelephonyHook):
         self, start: datetime, end: datetime, *, caller: str | None = None, callee: str | None = None
     ) -> list[str]:
         """Record files of calls between ``caller`` and/or ``callee`` in ``[start, end)`` (first page)."""
-        return _file_names(self.get_call_records_page(start, end, **_recorded(caller, callee)), start, end)
+        return file_names_in(
+            self.get_call_records_page(start, end, **recorded_filters(caller, callee)), start, end
+        )
 
     async def arecorded_file_names(
         self, start: datetime, end: datetime, *, caller: str | None = None, callee: str | None = None
     ) -> list[str]:
-        return _file_names(
-            await self.aget_call_records_page(start, end, **_recorded(caller, callee)), start, end
+        return file_names_in(
+            await self.aget_call_records_page(start, end, **recorded_filters(caller, callee)), start, end
         )
 
     # --- record files and transcripts ---------------------------------------------------
     def download_record(self, filename: str, target: ObjectStoragePath) -> int:
         """``GET /call-records/file`` streamed to ``target`` (published only when complete); its size."""
-        from airflow_provider_telephony.core.storage import atomic_output
+        from airflow_provider_telephony.core.storage import save_body
 
         name = check_file_name(filename)
 
         def parse(response: httpx.Response) -> int:
-            size = 0
-            with atomic_output(target) as out:
-                for chunk in response.iter_bytes(RECORDING_CHUNK):
-                    out.write(chunk)
-                    size += len(chunk)
-            if not size:
-                raise UnexpectedResponseError(f"recordFile: an empty body for {name!r}")
-            return size
+            return save_body(response, target, "recordFile")
 
         return self._run(
             ApiRequest(
@@ -517,198 +466,7 @@ class Tele2AtsHook(TelephonyHook):
     async def aget_transcript(self, filename: str) -> list[m.TranscriptWord]:
         return await self._arun(self._transcript_request(filename))
 
-    # --- managers -----------------------------------------------------------------------
-    def list_managers(self) -> list[m.Manager]:
-        """``GET /managers``."""
-        return self._run(self._get("listManagers", "/managers", _list_of(_MANAGERS, "listManagers")))
-
-    async def alist_managers(self) -> list[m.Manager]:
-        return await self._arun(self._get("listManagers", "/managers", _list_of(_MANAGERS, "listManagers")))
-
-    def get_manager(self, manager_id: int) -> m.Manager:
-        """``GET /managers/{id}``; :class:`NotFoundError` when there is none."""
-        return self._run(self._manager_request(manager_id))
-
-    async def aget_manager(self, manager_id: int) -> m.Manager:
-        return await self._arun(self._manager_request(manager_id))
-
-    def _manager_write(self, name: str, method: str, manager: m.ManagerIn) -> str:
-        def parse(response: httpx.Response) -> str:
-            result = result_text(response)
-            conflict = _MANAGER_RESULTS.get(result)
-            if conflict is not None:
-                raise conflict(f"{name}: {result}", status_code=response.status_code, vendor_code=result)
-            if result and result != m.SUCCESS:
-                raise UnexpectedResponseError(f"{name}: unexpected result {vendor_text(result)!r}")
-            return result or m.SUCCESS
-
-        return self._run(
-            ApiRequest(
-                name=name,
-                method=method,
-                path="/managers",
-                json=manager.body(),
-                parse=parse,
-                # PUT replaces the manager with this state: the same effect however often it is sent
-                idempotent=method == "PUT",
-                recover=None if method == "PUT" else self._find_created(manager),
-                effect=f"a personal manager for employee {manager.employeeId} named {manager.name!r}",
-            )
-        )
-
-    def _find_created(self, manager: m.ManagerIn) -> Any:
-        """Recovery of a lost ``POST /managers`` answer: a manager of this employee and name exists."""
-
-        def recover(exchange: Exchange) -> Flow[str | None]:
-            request = self._get("listManagers", "/managers", _list_of(_MANAGERS, "listManagers"))
-            managers: list[m.Manager] = yield from exchange.attempt(request)
-            found = any(x.employeeId == manager.employeeId and x.name == manager.name for x in managers)
-            return m.SUCCESS if found else None
-
-        return recover
-
-    def create_manager(self, manager: dict[str, Any] | m.ManagerIn) -> str:
-        """``POST /managers`` (no ``id``): ``SUCCESS``, or :class:`ManagerHandlingAllCustomersExistsError`
-        / :class:`CustomerAlreadyAssignedError`.  The API answers no id: find it with :meth:`list_managers`."""
-        data = manager.body() if isinstance(manager, m.ManagerIn) else dict(manager)
-        model = build_request(m.ManagerIn, **data)
-        if model.id is not None:
-            raise RequestValidationError("manager.id", "must be absent when creating (use update_manager)")
-        return self._manager_write("createManager", "POST", model)
-
-    def update_manager(self, manager: dict[str, Any] | m.ManagerIn) -> str:
-        """``PUT /managers`` (with ``id``): ``SUCCESS`` or a conflict error; :class:`NotFoundError`
-        for an unknown id."""
-        data = manager.body() if isinstance(manager, m.ManagerIn) else dict(manager)
-        model = build_request(m.ManagerIn, **data)
-        if model.id is None:
-            raise RequestValidationError("manager.id", "is required when updating (use create_manager)")
-        return self._manager_write("updateManager", "PUT", model)
-
-    def delete_manager(self, manager_id: int, *, missing_ok: bool = False) -> bool:
-        """``DELETE /managers/{id}``; False (with ``missing_ok``) when there was none."""
-        self._manager_request(manager_id)  # the same id check
-        try:
-            self._run(
-                ApiRequest(
-                    name="deleteManager",
-                    method="DELETE",
-                    path=f"/managers/{manager_id}",
-                    parse=lambda response: None,
-                    idempotent=True,  # deleting twice leaves it deleted (the second says 404)
-                )
-            )
-        except NotFoundError:
-            if missing_ok:
-                return False
-            raise
-        return True
-
-    # --- blacklist ----------------------------------------------------------------------
-    def list_blacklist(self) -> list[m.BlacklistEntry]:
-        """``GET /blacklist`` — blocked numbers (as strings) with their source (``FILE``/``MANUAL``)."""
-        return self._run(self._get("listBlacklist", "/blacklist", _list_of(_BLACKLIST, "listBlacklist")))
-
-    async def alist_blacklist(self) -> list[m.BlacklistEntry]:
-        return await self._arun(
-            self._get("listBlacklist", "/blacklist", _list_of(_BLACKLIST, "listBlacklist"))
-        )
-
-    def add_to_blacklist(self, number: str) -> bool:
-        """``POST /blacklist`` — block a number; True when added, False when it was already listed
-        (``DUPLICATE_BLACK_LIST_NUMBER``: the wanted state holds, so it is safe to send again)."""
-        msisdn = check_phone_field(number, "number")
-
-        def parse(response: httpx.Response) -> bool:
-            result = result_text(response)
-            if result == m.DUPLICATE_BLACK_LIST_NUMBER:
-                return False
-            if result and result != m.SUCCESS:
-                raise UnexpectedResponseError(f"addToBlacklist: unexpected result {vendor_text(result)!r}")
-            return True
-
-        return self._run(
-            ApiRequest(
-                name="addToBlacklist",
-                method="POST",
-                path="/blacklist",
-                parse=parse,
-                content=msisdn.encode(),
-                headers={"Content-Type": "text/plain"},
-                idempotent=True,
-            )
-        )
-
-    def remove_from_blacklist(self, number: str) -> None:
-        """``DELETE /blacklist/by-msisdn/{msisdn}``."""
-        msisdn = check_phone_field(number, "number")
-        self._run(
-            ApiRequest(
-                name="removeFromBlacklist",
-                method="DELETE",
-                path=f"/blacklist/by-msisdn/{msisdn}",
-                parse=lambda response: None,
-                idempotent=True,
-            )
-        )
-
-    def clear_blacklist(self) -> None:
-        """``DELETE /blacklist/all`` — every entry, ``FILE`` ones included."""
-        self._run(
-            ApiRequest(
-                name="clearBlacklist",
-                method="DELETE",
-                path="/blacklist/all",
-                parse=lambda response: None,
-                idempotent=True,
-            )
-        )
-
     # --- connection test ----------------------------------------------------------------
     def probe(self) -> str:
         """``GET /employees``: proves the token pair works (rotating it if it must)."""
         return f"GET /employees answered with {len(self.get_employees())} employees"
-
-
-def _recorded(caller: str | None, callee: str | None) -> dict[str, Any]:
-    filters: dict[str, Any] = {"is_recorded": True, "size": 100}
-    if caller:
-        filters["caller"] = caller
-    if callee:
-        filters["callee"] = callee
-    return filters
-
-
-def _file_names(records: list[m.CallRecord], start: datetime, end: datetime) -> list[str]:
-    window = Window.of(start, end, start_field="start", end_field="end")
-    return [
-        r.recordFileName
-        for r in records
-        if r.recordFileName
-        and (
-            r.date is None
-            or window.contains(r.date if r.date.tzinfo else r.date.replace(tzinfo=timezone.utc))
-        )
-    ]
-
-
-def record_file_names(file_names: Any, records_path: Any) -> list[str]:
-    """The record files an operator works on: exactly one of ``file_names`` / ``records_path``
-    (an export of :class:`Tele2CallRecordsToStorageOperator`: every record with a file name)."""
-    from airflow_provider_telephony.core.storage import read_records
-
-    if (file_names is None) == (records_path in (None, "")):
-        raise RequestValidationError("file_names", "give exactly one of file_names or records_path")
-    if records_path not in (None, ""):
-        names = [
-            str(r["recordFileName"])
-            for r in read_records(records_path, field="records_path")
-            if r.get("recordFileName")
-        ]
-    else:
-        if isinstance(file_names, str) or not isinstance(file_names, list | tuple):
-            raise RequestValidationError(
-                "file_names", "must be a list of record file names", value=file_names
-            )
-        names = [check_file_name(name, f"file_names[{i}]") for i, name in enumerate(file_names)]
-    return list(dict.fromkeys(names))  # each once, in order

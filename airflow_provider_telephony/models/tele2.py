@@ -9,7 +9,7 @@ document's ``7XXXXXXXXXX`` (11 digits starting with 7).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -123,6 +123,14 @@ class CommonStatistics(BaseModel):
     internalCallCount: int | None = None
     internalCallDuration: float | None = None
     averageInternalCallDuration: float | None = None
+
+
+class StatisticsRecord(CommonStatistics):
+    """A line of the statistics export: whose figures (``company`` or a number) and for which window."""
+
+    subject: str
+    start: str
+    end: str
 
 
 class JournalEntry(BaseModel):
@@ -256,7 +264,10 @@ class Period(BaseModel):
         return value
 
     def params(self) -> dict[str, str]:
-        return {"start": iso(self.start), "end": iso(self.end)}
+        """Whole seconds, as the API's examples: ``start`` rounded down and ``end`` up, so nothing
+        of the window is left out (records past ``end`` are filtered by the client)."""
+        end = self.end if not self.end.microsecond else self.end.replace(microsecond=0) + timedelta(seconds=1)
+        return {"start": iso(self.start), "end": iso(end)}
 
 
 class CallRecordsQuery(Period):

@@ -6,7 +6,7 @@ The blacklist and personal-manager synchronisations are in :mod:`.tele2_sync`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -133,7 +133,7 @@ class Tele2StatisticsToStorageOperator(WindowExportOperator):
     def export(self, context: Any, window: Window, path: ObjectStoragePath, fmt: str) -> dict[str, Any]:
         from airflow_provider_telephony.core.records import Page, RecordSchema
         from airflow_provider_telephony.hooks.tele2 import Tele2AtsHook
-        from airflow_provider_telephony.models.tele2 import CommonStatistics
+        from airflow_provider_telephony.models.tele2 import StatisticsRecord
 
         subjects = self._subjects()
         records = []
@@ -148,7 +148,7 @@ class Tele2StatisticsToStorageOperator(WindowExportOperator):
                         **stats.model_dump(mode="json"),
                     }
                 )
-            schema = RecordSchema(CommonStatistics)
+            schema = RecordSchema(StatisticsRecord)
             written = export_pages(
                 [Page.from_records(records)], path, fmt, schema, log=self.log, what="statistics"
             )
@@ -219,7 +219,6 @@ class Tele2DownloadRecordingsOperator(BaseOperator):
                     if audio.exists():
                         summary["skipped_existing"] += 1
                     else:
-                        audio.parent.mkdir(parents=True, exist_ok=True)
                         summary["bytes"] += hook.download_record(name, audio)
                         summary["downloaded"] += 1
                     if self.transcripts and not text.exists():
@@ -264,8 +263,9 @@ class Tele2ClickToCallOperator(BaseOperator):
       ``task_state_store`` (3.3+), the try marks the call *before* sending it, and a later try that
       finds the mark does not send again — it reports the call it finds in the PBX (a call in
       progress between the two numbers, or a call record since the mark), or fails with what to
-      check.  Without the store (Airflow 3.1/3.2) a later try first looks for such a call since the
-      DAG run started and sends only when there is none.
+      check.  Without a mark (no store on Airflow 3.1/3.2, or none kept) a later try first looks
+      for such a call since the DAG run started and sends only when there is none — any call
+      between the two numbers counts, so an unrelated one in that time also stops it.
 
     :param destination: the customer's number, ``7XXXXXXXXXX`` (templated).
     :param source: the employee's number that rings first, ``7XXXXXXXXXX`` (templated).
@@ -312,7 +312,7 @@ class Tele2ClickToCallOperator(BaseOperator):
                     )
             at = datetime.now(timezone.utc).isoformat()
             if store is not None:
-                store.set(CLICK_TO_CALL_KEY, {"at": at})
+                store.set(CLICK_TO_CALL_KEY, {"at": at}, retention=_KEEP_MARK)
             try:
                 hook.click_to_call(call.destination, call.source)
             except TelephonyError as exc:
@@ -323,13 +323,16 @@ class Tele2ClickToCallOperator(BaseOperator):
             return {"sent": True, "at": at, "evidence": None}
 
 
+#: how long the click-to-call mark outlives the try (longer than any retry schedule)
+_KEEP_MARK = timedelta(days=30)
+
+
 def _earlier_try_start(context: Any, mark: dict[str, Any] | None) -> datetime | None:
-    """Since when to look for a call an earlier try placed: the store's mark, or (no store) the DAG
-    run's start for a try after the first; ``None`` for a first try."""
+    """Since when to look for a call an earlier try placed: the store's mark, or — for a try after
+    the first without one (no store on Airflow 3.1/3.2, or a mark that expired) — the DAG run's
+    start; ``None`` for a first try."""
     if mark is not None:
         return datetime.fromisoformat(mark["at"])
-    if context.get("task_state_store") is not None:
-        return None
     ti = context.get("ti")
     if ti is None or int(getattr(ti, "try_number", 1) or 1) <= 1:
         return None

@@ -111,17 +111,12 @@ class Tele2BlacklistSyncOperator(BaseOperator):
             listed = {entry.number for entry in current}
             wanted = set(desired)
             to_add = [n for n in desired if n not in listed]
+            # an entry without a sourceType is kept: only what is known to be removable is removed
             to_remove = sorted(
-                {
-                    e.number
-                    for e in current
-                    if e.number not in wanted and (e.sourceType or "MANUAL") in self.remove_sources
-                }
+                {e.number for e in current if e.number not in wanted and e.sourceType in self.remove_sources}
             )
             kept_other = sum(
-                1
-                for e in current
-                if e.number not in wanted and (e.sourceType or "MANUAL") not in self.remove_sources
+                1 for e in current if e.number not in wanted and e.sourceType not in self.remove_sources
             )
             self.log.info(
                 "blacklist: %d listed, %d desired; %d to add, %d to remove, %d extra kept (source not in %s)%s",

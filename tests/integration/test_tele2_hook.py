@@ -285,8 +285,11 @@ def test_a_refresh_lost_to_another_process_uses_the_winners_pair(
     assert stats["refreshes"] == 1  # only the "other process" refreshed successfully
 
 
-def test_a_dead_pair_says_how_to_recover(short_lived: tuple[str, SandboxConfig, Path]) -> None:
+def test_a_dead_pair_says_how_to_recover(
+    short_lived: tuple[str, SandboxConfig, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, config, _ = short_lived
+    monkeypatch.setattr("airflow_provider_telephony.core.rotation.REREAD_DELAYS", (0.01, 0.05))
     httpx.post(f"{url}/__sandbox__/tele2/generate")  # a new pair generated in the web UI: ours is dead
     with Tele2AtsHook() as hook, pytest.raises(DeadPairError, match="Generate token") as caught:
         hook.get_employees()
@@ -322,4 +325,29 @@ def test_refresh_failure_is_an_authentication_error_not_a_retry_loop(
         )
     )
     with Tele2AtsHook() as hook, pytest.raises(AuthenticationError):
+        hook.get_employees()
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/abs/name", "2026-01-01\\x", "a/../../b"])
+def test_record_file_names_that_leave_the_folder_are_refused(hook: Tele2AtsHook, name: str) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    with pytest.raises(RequestValidationError, match="filename"):
+        hook.download_record(name, ObjectStoragePath("file:///tmp/x.mp3"))
+
+
+def test_a_token_variable_without_token_in_its_name_is_refused(
+    tele2: tuple[str, SandboxConfig], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url, config = tele2
+    monkeypatch.setenv(
+        *conn_env(
+            "tele2_ats_default",
+            conn_type="tele2_ats",
+            host=f"{url}/crm/openapi",
+            password=config.tele2_refresh_token,
+            extra={"token_variable": "tele2_pair"},
+        )
+    )
+    with Tele2AtsHook() as hook, pytest.raises(ConfigurationError, match="must contain 'token'"):
         hook.get_employees()

@@ -288,3 +288,30 @@ def test_waits_after_429_without_hint_cover_a_minute_window() -> None:
     assert limited[0] >= 2.0 and sum(limited) >= 60.0
     assert wait(state(RateLimitedError("429", retry_after=7), 1)) == 7.0  # type: ignore[arg-type]
     assert wait(state(ServerError("503"), 1)) < 2.0  # type: ignore[arg-type]
+
+
+def test_numbered_pages_go_on_after_a_short_page_until_an_empty_one() -> None:
+    from airflow_provider_telephony.core.pagination import numbered_pages
+
+    records = list(range(23))
+    cap = 5  # the server serves at most 5 per page, whatever size was asked for
+
+    def fetch(number: int, size: int) -> list[int]:
+        return records[number * cap : number * cap + min(size, cap)]
+
+    pages = list(numbered_pages(fetch, len, size=10, signature=tuple, what="x"))
+    assert [r for page in pages for r in page] == records
+
+
+def test_page_within_keeps_records_without_a_time_and_reads_naive_times_as_utc() -> None:
+    from datetime import datetime, timezone
+
+    from airflow_provider_telephony.core.records import Page
+    from airflow_provider_telephony.core.windows import Window
+
+    window = Window.of(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 1, 2, tzinfo=timezone.utc))
+    times = [None, datetime(2026, 1, 1, 12), datetime(2026, 1, 2), datetime(2025, 12, 31, 23, 59)]
+    page = Page.from_records([{"i": i} for i in range(len(times))])
+    page.typed = [type("R", (), {"t": t})() for t in times]
+    kept = page.within(window, lambda r: r.t)
+    assert [r["i"] for r in kept.records] == [0, 1]
