@@ -94,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.tele2_refresh_ttl,
         help="Tele2 refresh token seconds (documented: 604800)",
     )
+    run.add_argument(
+        "--autocall-step-seconds",
+        type=float,
+        default=defaults.autocall_step_seconds,
+        help="AutoCall: seconds a campaign or mailing spends in moderation, awaiting and running",
+    )
+    run.add_argument(
+        "--autocall-tariff",
+        choices=("BRONZE", "SILVER", "GOLD"),
+        default=defaults.autocall_tariff,
+        help="AutoCall: the account's tariff (prices, caller-id rentals 0/1/2)",
+    )
+    run.add_argument(
+        "--autocall-balance",
+        type=float,
+        default=defaults.autocall_balance,
+        help="AutoCall: starting balance, tenge",
+    )
     return parser
 
 
@@ -113,6 +131,9 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         recording_delay=args.recording_delay,
         tele2_access_ttl=args.tele2_access_ttl,
         tele2_refresh_ttl=args.tele2_refresh_ttl,
+        autocall_step_seconds=args.autocall_step_seconds,
+        autocall_tariff=args.autocall_tariff,
+        autocall_balance=args.autocall_balance,
     )
 
 

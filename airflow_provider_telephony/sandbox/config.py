@@ -59,12 +59,36 @@ class SandboxConfig:
     autocall_api_key: str = "sandbox-autocall-key-0001"
     #: requests per minute per key before 429 (the document's default)
     autocall_rate_limit: int = 300
-    #: starting balance in tenge; every mailing reserves its cost
+    #: starting balance in tenge; a campaign or mailing reserves its ``max_cost`` until it ends
     autocall_balance: float = 100_000.0
-    #: tenge per SMS segment (the document's BRONZE tariff)
-    autocall_sms_price: float = 18.0
-    #: seconds a mailing spends in each of moderation, awaiting and running
+    #: the account's tariff, one of the document's ``BRONZE`` / ``SILVER`` / ``GOLD`` (prices and the
+    #: caller-id rental limit: 0 / 1 / 2 numbers)
+    autocall_tariff: str = "BRONZE"
+    #: tenge per SMS segment; ``None`` means the tariff's (BRONZE: 18)
+    autocall_sms_price: float | None = None
+    #: seconds a campaign or mailing spends in each of moderation, awaiting and running
     autocall_step_seconds: float = 1.0
+    #: seconds a new sound or scenario stays in moderation before it is approved (or refused)
+    autocall_moderation_seconds: float = 1.0
+    #: seconds a campaign of more than 5,000 numbers (answered 202) takes to appear
+    autocall_background_seconds: float = 1.0
+    #: items per Laravel page (Laravel's default)
+    autocall_per_page: int = 15
+    #: a regular campaign with at least this many numbers and less audio than this is refused as spam (403)
+    autocall_spam_min_numbers: int = 1000
+    autocall_spam_max_audio_seconds: int = 5
+    #: a LowBalance notification is sent when the balance falls below this
+    autocall_low_balance_threshold: float = 100.0
+    #: the flash-call limit's window (documented: 3 attempts per number in 5 minutes)
+    autocall_flash_window_seconds: float = 300.0
+    #: Almaty hours during which the public test call works (documented: 09:00-21:30)
+    autocall_test_call_hours: tuple[str, str] = ("09:00:00", "21:30:00")
+    #: numbers the public test call refuses with 403 (its blacklist)
+    autocall_blacklisted_numbers: tuple[str, ...] = ("+77010000666",)
+    #: seconds before an unverified confirmed number disappears (documented: 10 minutes)
+    autocall_unconfirmed_ttl_seconds: float = 600.0
+    #: seed the account with a finished history (a list, a sound, a scenario, two autocalls, a mailing)
+    autocall_history: bool = True
 
     # --- Tele2 ATS --------------------------------------------------------------
     #: the initial pair, as an administrator copies it from the PBX web UI ("Generate token"):
