@@ -89,6 +89,14 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.operators.avito"]},
             {
+                "integration-name": "AutoCall.kz",
+                "python-modules": [
+                    f"{_PKG}.operators.autocall",
+                    f"{_PKG}.operators.autocall_contacts",
+                    f"{_PKG}.operators.autocall_sms",
+                ],
+            },
+            {
                 "integration-name": "Tele2 ATS CRM",
                 "python-modules": [f"{_PKG}.operators.tele2", f"{_PKG}.operators.tele2_sync"],
             },
@@ -97,10 +105,12 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.sensors.avito"]},
             {"integration-name": "Tele2 ATS CRM", "python-modules": [f"{_PKG}.sensors.tele2"]},
+            {"integration-name": "AutoCall.kz", "python-modules": [f"{_PKG}.sensors.autocall"]},
         ],
         "triggers": [
             {"integration-name": "Avito CallTracking", "python-modules": [f"{_PKG}.triggers.avito"]},
             {"integration-name": "Tele2 ATS CRM", "python-modules": [f"{_PKG}.triggers.tele2"]},
+            {"integration-name": "AutoCall.kz", "python-modules": [f"{_PKG}.triggers.autocall"]},
         ],
         "connection-types": [
             _conn_type(
@@ -120,7 +130,14 @@ def get_provider_info() -> dict[str, Any]:
                 "autocall",
                 "autocall.AutoCallHook",
                 "AutoCall.kz",
-                {},
+                {
+                    "public_base_url": {
+                        "label": "Public API base URL",
+                        "description": "Only when the host does not end in /api/v1: the base of the public "
+                        "API (tariffs, test call). Default: the host with /api/v1 replaced by /api/public.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                },
                 hidden=["schema", "port", "login"],
                 relabel={"host": "API base URL", "password": "API key"},
                 placeholders={

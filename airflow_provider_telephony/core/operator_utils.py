@@ -174,3 +174,20 @@ def export_pages(
         gc.unfreeze()
     progress.done(writer.stats.bytes)
     return writer.stats
+
+
+def default_client_id(context: Any, *, prefix: str = "airflow") -> str:
+    """Our id for a write this task instance makes, the same for every try and every re-run of the
+    same date: from the DAG, the task, the map index and the logical date (the run id where a run
+    has none — a manual run without a date).  Vendors cap ids (AutoCall: 60 characters), so it is
+    ``<prefix>-`` and 40 hex digits of a SHA-256."""
+    import hashlib
+
+    ti = context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "")
+    task_id = getattr(ti, "task_id", "")
+    map_index = getattr(ti, "map_index", -1)
+    moment = context.get("logical_date") or context.get("data_interval_start")
+    run = moment.isoformat() if moment is not None else str(context.get("run_id", ""))
+    key = f"{dag_id}|{task_id}|{map_index}|{run}"
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:40]}"

@@ -132,3 +132,11 @@ def retry_kwargs(
         "before_sleep": before_sleep,
         "reraise": True,
     }
+
+
+def surely_not_applied(exc: BaseException) -> bool:
+    """Whether a write that failed with ``exc`` certainly had no effect (refused, or never sent):
+    neither an unclear outcome nor an :class:`OutcomeUnknownError` the exchange already raised."""
+    from airflow_provider_telephony.core.errors import OutcomeUnknownError
+
+    return not isinstance(exc, OutcomeUnknownError) and not outcome_unclear(exc)

@@ -289,7 +289,7 @@ class Tele2ClickToCallOperator(BaseOperator):
     @fail_fast
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_telephony.core.errors import OutcomeUnknownError, TelephonyError
-        from airflow_provider_telephony.core.retry import outcome_unclear
+        from airflow_provider_telephony.core.retry import surely_not_applied
         from airflow_provider_telephony.core.validation import build_request
         from airflow_provider_telephony.hooks.tele2 import Tele2AtsHook
         from airflow_provider_telephony.models.tele2 import ClickToCall
@@ -316,7 +316,7 @@ class Tele2ClickToCallOperator(BaseOperator):
             try:
                 hook.click_to_call(call.destination, call.source)
             except TelephonyError as exc:
-                if store is not None and not outcome_unclear(exc):
+                if store is not None and surely_not_applied(exc):
                     store.delete(CLICK_TO_CALL_KEY)  # refused or never sent: a later try may call
                 raise
             self.log.info("click-to-call placed")

@@ -298,15 +298,17 @@ def test_a_dead_pair_says_how_to_recover(
 
 
 def test_the_token_store_file_holds_only_this_chain(tmp_path: Path) -> None:
+    # distinctive values: every pair read is registered with the (process-wide) secrets masker
+    access, refresh = "store-test-access-7f3c", "store-test-refresh-7f3c"
     store = FileTokenStore(tmp_path / "store")
     assert store.load("k") is None
-    store.save("k", TokenPair("a" * 10, "r" * 10, "origin", 5.0))
-    assert store.load("k") == TokenPair("a" * 10, "r" * 10, "origin", 5.0)
+    store.save("k", TokenPair(access, refresh, "origin", 5.0))
+    assert store.load("k") == TokenPair(access, refresh, "origin", 5.0)
     (tmp_path / "store" / "k.json").write_text("{not json")
     assert store.load("k") is None
     assert oct((tmp_path / "store").stat().st_mode & 0o777) == "0o700"
-    assert "aaaaaaaaaa" not in repr(TokenPair("a" * 10, "r" * 10, "o"))
-    assert json.loads(TokenPair("x" * 8, "y" * 8, "o", 1.0).to_json())["origin"] == "o"
+    assert access not in repr(TokenPair(access, refresh, "o"))
+    assert json.loads(TokenPair(access, refresh, "o", 1.0).to_json())["origin"] == "o"
 
 
 def test_refresh_failure_is_an_authentication_error_not_a_retry_loop(

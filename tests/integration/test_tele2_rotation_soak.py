@@ -50,18 +50,23 @@ def test_eight_processes_rotate_one_pair_without_a_failed_request(tmp_path: Path
             assert worker.returncode == 0, err[-3000:]
             results.append((json.loads(out.strip().splitlines()[-1]), err))
         stats = httpx.get(f"{url}/__sandbox__/tele2/stats").json()
-        stored = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from airflow_provider_telephony.core.tokens import VariableTokenStore as S;"
-                f"p = S().load({KEY!r}); print(p.refresh if p else '')",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        stored = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "from airflow_provider_telephony.core.tokens import VariableTokenStore as S;"
+                    f"p = S().load({KEY!r}); print('PAIR', p.refresh if p else '-')",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]  # Airflow may log to stdout before it
+            .removeprefix("PAIR ")
+        )
         refresh = httpx.put(
             f"{url}/crm/openapi/authorization/refresh/token", headers={"Authorization": stored}
         )
