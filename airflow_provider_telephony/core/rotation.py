@@ -25,7 +25,8 @@ A new pair can only be obtained with the refresh token of the newest pair, so sa
 order pairs were issued; a retried save first re-reads the store and never writes over a pair that
 descends from its own.  A pair whose save failed stays the one this process uses, and its save is
 retried every few seconds and when the hook closes.  A token obtained seconds ago and rejected is
-not rotated again (after a moment's wait for another process's pair): the token is not the problem.
+not rotated again if the server never accepted it (after a moment's wait for another process's
+pair): the token is not the problem.  One that was accepted and is then rejected just expired.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ log = logging.getLogger(__name__)
 #: pauses between re-reads of the store after a refused refresh (about 30 s in all: longer than a
 #: winner's bounded save through the Task SDK, so a lost race is never taken for a dead pair)
 REREAD_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.5, 3.0, 5.0, 8.0, 12.0)
-#: a token this process obtained less than this many seconds ago and the server rejects: the
-#: problem is not the token (a permission, say), so it is not rotated again
+#: a token this process obtained less than this many seconds ago, that the server rejects before
+#: ever accepting it: the problem is not the token (a permission, say), so it is not rotated again
 FRESH_SECONDS = 5.0
 #: re-reads of the store when such a token is rejected (another process may be saving its pair)
 FRESH_REREADS = (0.05, 0.2, 0.5, 1.0)
@@ -108,6 +109,8 @@ class _Shared:
     last_save_try: float = 0.0
     #: monotonic time this process obtained ``pair`` by a refresh (0: read, not obtained)
     obtained_at: float = 0.0
+    #: whether the server has accepted the current access token at least once
+    accepted: bool = False
     #: the caller holding the refresh turn (``None``: nobody)
     refreshing: object | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -326,13 +329,22 @@ class RotatingPair:
         )
 
     def _fresh(self, token: str) -> bool:
+        """Whether ``token`` is one this process obtained moments ago and the server never accepted
+        (an accepted one that is now rejected simply expired, however short its life)."""
         pair = self.state.pair
         return (
             pair is not None
             and pair.access == token
+            and not self.state.accepted
             and self.state.obtained_at > 0
             and time.monotonic() - self.state.obtained_at < FRESH_SECONDS
         )
+
+    def accepted(self, token: str) -> None:
+        """The server accepted ``token`` (the vendor calls this on a successful answer)."""
+        state = self.state
+        if not state.accepted and state.pair is not None and state.pair.access == token:
+            state.accepted = True
 
     def _rotate(self, known: TokenPair) -> Flow[str]:
         try:
@@ -346,6 +358,7 @@ class RotatingPair:
         pair = TokenPair(access=access, refresh=refresh, origin=self.origin, saved_at=time.time())
         token = self._adopt(pair)
         self.state.obtained_at = time.monotonic()
+        self.state.accepted = False
         log.info("token pair rotated; saving it to %s", self.store.describe(self.key))
         yield from self._save(pair, replaces)
         return token

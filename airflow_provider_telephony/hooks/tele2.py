@@ -171,7 +171,7 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
         there is), so it is retried like a read.  A 4xx (but 429) is a refusal the rotation handles.
         """
         request: ApiRequest[Any] = ApiRequest(
-            name="refreshToken",
+            name="tokenRefresh",
             method="PUT",
             path=REFRESH,
             headers={"Authorization": refresh_token},
@@ -180,24 +180,26 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
             authenticated=False,
         )
         response = yield from exchange.send_flow(request)
-        raise_for_redirect(response, "refreshToken", self.conn_id)
+        raise_for_redirect(response, "tokenRefresh", self.conn_id)
         if 400 <= response.status_code < 500 and response.status_code != 429:
             # the document does not say how a used or expired refresh token is refused: any 4xx is a
             # refusal, which the rotation answers by looking for the pair another process saved
             raise AuthenticationError(
-                f"refreshToken: HTTP {response.status_code}: {vendor_text(response.text) or 'refused'}",
+                f"tokenRefresh: HTTP {response.status_code}: {vendor_text(response.text) or 'refused'}",
                 status_code=response.status_code,
                 refreshable=False,
             )
         error = self.error_for(request, response)
         if error is not None:
             raise error
-        body: m.TokenPairResponse = parse_json(m.TokenPairResponse, response.content, "refreshToken")
+        body: m.TokenPairResponse = parse_json(m.TokenPairResponse, response.content, "tokenRefresh")
         return body.accessToken, body.refreshToken
 
     def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
         status = response.status_code
         if status < 400:
+            if request.authenticated and self._pair is not None and self._token is not None:
+                self._pair.accepted(self._token)  # evidence the token works (see RotatingPair._fresh)
             return None
         detail = vendor_text(response.text) if status != 403 else ""
         message = f"{request.name}: HTTP {status}" + (f": {detail}" if detail else "")

@@ -477,9 +477,10 @@ class AutoCallCampaignResultsToStorageOperator(BaseOperator):
 class AutoCallRelaunchOperator(BaseOperator):
     """Collect a completed campaign's unreached numbers into a new list, and optionally call them again.
 
-    ``GET /autocalls/relaunch/{id}`` creates the list; it cannot be looked up, so on Airflow 3.3 it
-    is kept in ``task_state_store`` and a retry reuses it — on 3.1/3.2 a retry makes another list (a
-    list costs nothing and calls nobody).  With ``launch`` (the fields of a campaign, as for
+    ``GET /autocalls/relaunch/{id}`` creates the list without a ``client_id``; the operator gives it
+    one at once (``PUT /lists/{id}``) and keeps its id in ``task_state_store`` (Airflow 3.3), so a
+    retry or a re-run of the date finds it instead of making another — unless the task died between
+    the relaunch and that update (a spare list: it costs nothing and calls nobody).  With ``launch`` (the fields of a campaign, as for
     :class:`AutoCallLaunchCampaignOperator`) a new campaign on the list is launched exactly once,
     behind the same cost guard — looked up by its ``client_id`` first, and skipped when nobody was
     left unreached.
@@ -527,11 +528,17 @@ class AutoCallRelaunchOperator(BaseOperator):
                 if campaign is not None:  # an earlier try got as far as the new campaign
                     self.log.info("campaign %d (client_id %s) was already launched", campaign.id, client_id)
                     return {"list_id": None, "contacts": None, "autocall_id": campaign.id}
+            list_client_id = f"{client_id}-list"
             list_id = remembered(context, self.state_key)
+            if list_id is None:
+                found = hook.find_list(list_client_id)  # a re-run of the date: the list it made
+                list_id = found.id if found is not None else None
             if list_id is None:
                 created = hook.relaunch_autocall(autocall_id)
                 list_id, contacts = created.id, created.contacts_count
                 remember(context, self.state_key, list_id)
+                # the relaunch answers no client_id: give the list ours, so a re-run finds it
+                hook.update_list(list_id, client_id=list_client_id)
             else:
                 contacts = hook.get_list(list_id).contacts_count
             self.log.info(

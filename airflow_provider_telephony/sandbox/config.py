@@ -100,3 +100,6 @@ class SandboxConfig:
     tele2_refresh_ttl: float = 604800.0
     #: seconds a click-to-call stays in /monitoring/calls before it becomes a call record
     tele2_click_to_call_seconds: float = 3.0
+    #: issue refreshed pairs as opaque strings instead of the document's JWTs (a server whose tokens
+    #: carry no ``exp``: the client can only learn of expiry from a 403)
+    tele2_opaque_tokens: bool = False

@@ -126,7 +126,10 @@ class Tele2Auth:
             self.refresh_exp = min(self.refresh_exp, now)
 
     def _jwt(self, subject: str, now: float, ttl: float) -> tuple[str, float]:
-        """A signed token like the document's; returns it and its ``exp``."""
+        """A signed token like the document's (or, with ``tele2_opaque_tokens``, a random string that
+        tells a client nothing about its lifetime); returns it and its ``exp``."""
+        if self.config.tele2_opaque_tokens:
+            return secrets.token_hex(20), now + ttl
         if ttl >= 60:
             issued: float = math.floor(now)
             exp: float = math.ceil(now + ttl)

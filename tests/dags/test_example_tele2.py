@@ -72,6 +72,34 @@ def test_example_tele2_dag_exports_downloads_and_syncs(airflow_home: Path, tmp_p
         assert token not in logs
 
 
+def test_example_tele2_dag_with_opaque_tokens_that_live_two_seconds(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    """A server whose tokens say nothing about their lifetime, and expire faster than a task runs:
+    every expiry is learnt from a 403, rotated and re-sent; nothing fails."""
+    config = SandboxConfig(seed=19, tele2_access_ttl=2.0, tele2_opaque_tokens=True)
+    world = Tele2World(config)
+    expected = world.records_between(int(START.timestamp() * 1000), int(END.timestamp() * 1000))
+    out = tmp_path / "out"
+    with run_sandbox(config) as url:
+        env = airflow_env(
+            airflow_home,
+            dags_folder=EXAMPLE_DAGS,
+            sandbox_url=url,
+            config=config,
+            extra={"TELEPHONY_OUTPUT_ROOT": f"file://{out}"},
+        )
+        result = run_dag_test("example_tele2_call_records", "2026-06-15", env)
+        stats = httpx.get(f"{url}/__sandbox__/tele2/stats").json()
+
+    assert result.ok, result.output[-5000:]
+    exported = (out / "tele2/call_records/2026-06-14.jsonl").read_text().splitlines()
+    assert len(exported) == len(expected)
+    recorded = [r for r in expected if r["recordFileName"]]
+    assert len(list((out / "tele2/recordings").rglob("*.mp3"))) == len(recorded)
+    assert stats["refreshes"] >= 1 and stats["rejected_access"] >= 1, stats
+
+
 def test_example_tele2_callback_calls_once_waits_and_assigns(airflow_home: Path, tmp_path: Path) -> None:
     # tokens expire every two seconds: the pair rotates while the sensor waits in its trigger
     config = SandboxConfig(seed=17, tele2_click_to_call_seconds=2.0, tele2_access_ttl=2.0)

@@ -197,3 +197,13 @@ def test_jwt_expiry_is_read_in_seconds_or_milliseconds() -> None:
     assert rotation.jwt_expiry(jwt({"exp": 2_000_000_000_000, "iat": 1_000_000_000_000})) == (2e9, 1e9)
     assert rotation.jwt_expiry("opaque-token") is None
     assert rotation.jwt_expiry(jwt({"sub": "x"})) is None
+
+
+def test_a_token_that_worked_and_is_then_rejected_soon_after_is_rotated() -> None:
+    """Short-lived opaque tokens: an expiry is only learnt from a 403, however young the token."""
+    store, vendor = Store(), Vendor("refresh-0000")
+    pair = pair_for(store, vendor)
+    token = drive(pair.access(rejected="access-0000"))
+    pair.accepted(token)  # the server took it at least once: now it simply expired
+    assert drive(pair.access(rejected=token)) == "access-0002"
+    assert vendor.refreshes == 2
