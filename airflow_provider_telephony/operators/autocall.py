@@ -410,11 +410,77 @@ def launch_campaign(
     return campaign, False
 
 
-class AutoCallCampaignResultsToStorageOperator(BaseOperator):
-    """Export every call of a campaign — number, status, tries, durations — to one file.
+class ResultsToStorageOperator(BaseOperator):
+    """Base of the result exports: every record of one campaign or mailing, paged, to one file.
 
-    Pages of the campaign's calls are written as AutoCall sent them (validated), to a temporary
-    file published over ``output_path`` only when complete.
+    Pages are written as AutoCall sent them (validated), to a temporary file published over
+    ``output_path`` only when complete; the summary counts records per ``status``.  Subclasses say
+    which pages (:meth:`pages`) and which schema.  An id of ``None`` (nothing was created) writes an
+    empty file.
+    """
+
+    template_fields: Sequence[str] = ("object_id", "output_path", "output_format")
+    ui_color = UI_COLOR
+    id_field: str = ""
+    schema_name: str = ""
+    what: str = ""
+
+    def __init__(
+        self,
+        *,
+        object_id: Any,
+        output_path: str,
+        output_format: str = "jsonl",
+        autocall_conn_id: str = "autocall_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.object_id = object_id
+        self.output_path = output_path
+        self.output_format = output_format
+        self.autocall_conn_id = autocall_conn_id
+
+    def pages(self, hook: AutoCallHook, object_id: int) -> Any:
+        raise NotImplementedError
+
+    @fail_fast
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_telephony.core.operator_utils import positive_ids
+        from airflow_provider_telephony.core.storage import check_format, check_output_path
+        from airflow_provider_telephony.hooks import autocall
+
+        fmt = check_format(self.output_format)
+        path = check_output_path(self.output_path, fmt)
+        statuses: dict[str, int] = {}
+
+        def counted(pages: Any) -> Any:
+            for page in pages:
+                for record in page.typed or ():
+                    statuses[record.status] = statuses.get(record.status, 0) + 1
+                yield page
+
+        with autocall.AutoCallHook(self.autocall_conn_id) as hook:
+            if self.object_id in (None, "", "None"):
+                pages: Any = iter(())
+            else:
+                pages = counted(self.pages(hook, positive_ids([self.object_id], self.id_field)[0]))
+            schema = getattr(autocall, self.schema_name)
+            written = export_pages(pages, path, fmt, schema, log=self.log, what=self.what)
+            http = hook.exchange.stats.as_dict()
+        self.log.info("%d %s exported; statuses %s", written.records, self.what, statuses)
+        return {
+            "path": str(path),
+            "format": fmt,
+            "records": written.records,
+            "bytes": written.bytes,
+            "statuses": statuses,
+            "http": http,
+        }
+
+
+class AutoCallCampaignResultsToStorageOperator(ResultsToStorageOperator):
+    """Export every call of a campaign — number, status (``success``, ``recalled``, ``no_answer``,
+    ``busy``, ``error``, ``spam``), tries, durations, variables — to one file.
 
     :param autocall_id: the campaign (templated).
     :param output_path: destination (templated; ``.jsonl``, ``.csv`` or ``.parquet``).
@@ -424,54 +490,15 @@ class AutoCallCampaignResultsToStorageOperator(BaseOperator):
     Returns ``{"path", "format", "records", "bytes", "statuses": {status: count}, "http"}``.
     """
 
-    template_fields: Sequence[str] = ("autocall_id", "output_path", "output_format")
-    ui_color = UI_COLOR
+    id_field = "autocall_id"
+    schema_name = "CALLS_SCHEMA"
+    what = "campaign calls"
 
-    def __init__(
-        self,
-        *,
-        autocall_id: Any,
-        output_path: str,
-        output_format: str = "jsonl",
-        autocall_conn_id: str = "autocall_default",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.autocall_id = autocall_id
-        self.output_path = output_path
-        self.output_format = output_format
-        self.autocall_conn_id = autocall_conn_id
+    def __init__(self, *, autocall_id: Any, **kwargs: Any) -> None:
+        super().__init__(object_id=autocall_id, **kwargs)
 
-    @fail_fast
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.operator_utils import positive_ids
-        from airflow_provider_telephony.core.storage import check_format, check_output_path
-        from airflow_provider_telephony.hooks.autocall import CALLS_SCHEMA, AutoCallHook
-
-        autocall_id = positive_ids([self.autocall_id], "autocall_id")[0]
-        fmt = check_format(self.output_format)
-        path = check_output_path(self.output_path, fmt)
-        statuses: dict[str, int] = {}
-
-        def counted(pages: Any) -> Any:
-            for page in pages:
-                for call in page.typed or ():
-                    statuses[call.status] = statuses.get(call.status, 0) + 1
-                yield page
-
-        with AutoCallHook(self.autocall_conn_id) as hook:
-            pages = counted(hook.iter_raw_autocall_call_pages(autocall_id))
-            written = export_pages(pages, path, fmt, CALLS_SCHEMA, log=self.log, what="campaign calls")
-            http = hook.exchange.stats.as_dict()
-        self.log.info("campaign %d: %d calls exported; statuses %s", autocall_id, written.records, statuses)
-        return {
-            "path": str(path),
-            "format": fmt,
-            "records": written.records,
-            "bytes": written.bytes,
-            "statuses": statuses,
-            "http": http,
-        }
+    def pages(self, hook: AutoCallHook, object_id: int) -> Any:
+        return hook.iter_raw_autocall_call_pages(object_id)
 
 
 class AutoCallRelaunchOperator(BaseOperator):

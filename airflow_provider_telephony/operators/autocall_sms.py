@@ -13,9 +13,10 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_telephony.core.operator_utils import default_client_id, export_pages, fail_fast
+from airflow_provider_telephony.core.operator_utils import default_client_id, fail_fast
 from airflow_provider_telephony.operators.autocall import (
     UI_COLOR,
+    ResultsToStorageOperator,
     cost_guard,
     reconnect,
     remember,
@@ -191,7 +192,7 @@ class AutoCallSendSmsOperator(BaseOperator):
         }
 
 
-class AutoCallSmsResultsToStorageOperator(BaseOperator):
+class AutoCallSmsResultsToStorageOperator(ResultsToStorageOperator):
     """Export every message of an SMS mailing — number, status, variables — to one file.
 
     :param bulk_id: the mailing (templated).  ``None`` (a mailing that was not needed) writes an
@@ -200,57 +201,18 @@ class AutoCallSmsResultsToStorageOperator(BaseOperator):
     :param output_format: ``jsonl`` (default), ``csv`` or ``parquet``.
     :param autocall_conn_id: Airflow connection id.
 
-    Returns ``{"path", "format", "records", "bytes", "statuses": {status: count}}``.
+    Returns ``{"path", "format", "records", "bytes", "statuses": {status: count}, "http"}``.
     """
 
-    template_fields: Sequence[str] = ("bulk_id", "output_path", "output_format")
-    ui_color = UI_COLOR
+    id_field = "bulk_id"
+    schema_name = "MESSAGES_SCHEMA"
+    what = "SMS messages"
 
-    def __init__(
-        self,
-        *,
-        bulk_id: Any,
-        output_path: str,
-        output_format: str = "jsonl",
-        autocall_conn_id: str = "autocall_default",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.bulk_id = bulk_id
-        self.output_path = output_path
-        self.output_format = output_format
-        self.autocall_conn_id = autocall_conn_id
+    def __init__(self, *, bulk_id: Any, **kwargs: Any) -> None:
+        super().__init__(object_id=bulk_id, **kwargs)
 
-    @fail_fast
-    def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_telephony.core.operator_utils import positive_ids
-        from airflow_provider_telephony.core.storage import check_format, check_output_path
-        from airflow_provider_telephony.hooks.autocall import MESSAGES_SCHEMA, AutoCallHook
-
-        fmt = check_format(self.output_format)
-        path = check_output_path(self.output_path, fmt)
-        statuses: dict[str, int] = {}
-
-        def counted(pages: Any) -> Any:
-            for page in pages:
-                for message in page.typed or ():
-                    statuses[message.status] = statuses.get(message.status, 0) + 1
-                yield page
-
-        with AutoCallHook(self.autocall_conn_id) as hook:
-            if self.bulk_id in (None, "", "None"):
-                pages: Any = iter(())
-            else:
-                pages = counted(hook.iter_raw_bulk_message_pages(positive_ids([self.bulk_id], "bulk_id")[0]))
-            written = export_pages(pages, path, fmt, MESSAGES_SCHEMA, log=self.log, what="SMS messages")
-        self.log.info("%d messages exported; statuses %s", written.records, statuses)
-        return {
-            "path": str(path),
-            "format": fmt,
-            "records": written.records,
-            "bytes": written.bytes,
-            "statuses": statuses,
-        }
+    def pages(self, hook: Any, object_id: int) -> Any:
+        return hook.iter_raw_bulk_message_pages(object_id)
 
 
 #: the key of the flash-call mark in ``task_state_store`` (Airflow 3.3+)
