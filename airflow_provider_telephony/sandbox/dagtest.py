@@ -28,7 +28,10 @@ from airflow_provider_telephony.sandbox.config import SandboxConfig
 
 def sandbox_connections(url: str, config: SandboxConfig | None = None) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` variables (JSON form) for every vendor, pointing at the sandbox ``url``."""
+    import secrets
+
     cfg = config or SandboxConfig()
+    nonce = secrets.token_hex(4)
     conns = {
         "avito_default": {
             "conn_type": "avito",
@@ -46,7 +49,12 @@ def sandbox_connections(url: str, config: SandboxConfig | None = None) -> dict[s
             "conn_type": "tele2_ats",
             "host": f"{url}/crm/openapi",
             "password": cfg.tele2_refresh_token,
-            "extra": {"access_token": cfg.tele2_access_token},
+            # a token store of its own: a pair another sandbox rotated (same initial tokens, a
+            # server that never issued it) would cost a refused refresh before falling back
+            "extra": {
+                "access_token": cfg.tele2_access_token,
+                "token_variable": f"sandbox_tele2_tokens_{nonce}",
+            },
         },
         "autocall_default": {
             "conn_type": "autocall",
