@@ -14,11 +14,12 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_telephony.core.errors import ConfigurationError, TelephonyError
 from airflow_provider_telephony.core.exchange import Exchange
-from airflow_provider_telephony.core.flow import Flow
+from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.redact import redact_text, register_secret, tell_airflow
 from airflow_provider_telephony.core.transport import ConnectionSettings
 
 H = TypeVar("H", bound="TelephonyHook")
+T = TypeVar("T")
 #: async closes scheduled by a sync close() on a running loop (kept referenced until they finish)
 _closing: set[Any] = set()
 
@@ -104,6 +105,15 @@ class TelephonyHook(BaseHook):
     async def aexchange(self) -> Exchange:
         await self.aload_settings()
         return self.exchange
+
+    def _run(self, request: ApiRequest[T]) -> T:
+        """Send one request definition with the blocking client (tasks)."""
+        return self.exchange.run(request)
+
+    async def _arun(self, request: ApiRequest[T]) -> T:
+        """Send the same definition with the shared async client (triggers)."""
+        exchange = await self.aexchange()
+        return await exchange.arun(request)
 
     def get_conn(self) -> Exchange:
         """The hook's :class:`Exchange` (one reused HTTP client per hook)."""

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.deadline import DEADLINE_EXCEEDED, deadline_passed
@@ -103,3 +105,19 @@ def parse_json(model: Any, content: bytes, what: str) -> Any:
         return validate(content)
     except PydanticValidationError as exc:
         raise body_error(exc, what) from None
+
+
+@functools.cache
+def _adapter(annotation: Any) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(annotation)
+
+
+def json_parser(model: Any, what: str) -> Callable[[httpx.Response], Any]:
+    """An :class:`ApiRequest` ``parse``: the JSON body validated as ``model`` — a pydantic model,
+    a ``TypeAdapter``, or any other type (``list[Employee]``, a union) through a ``TypeAdapter``
+    built once per type, not per answer."""
+    if not (hasattr(model, "model_validate_json") or hasattr(model, "validate_json")):
+        model = _adapter(model)
+    return lambda response: parse_json(model, response.content, what)

@@ -200,14 +200,7 @@ class AutoCallHook(ContactsPart, CampaignsPart, BulksPart, AccountPart, Telephon
     def error_for(self, request: ApiRequest[Any], response: httpx.Response) -> TelephonyError | None:
         return error_for_response(request, response)
 
-    # --- running a definition sync or async ----------------------------------------------
-    def _run(self, request: ApiRequest[T]) -> T:
-        return self.exchange.run(request)
-
-    async def _arun(self, request: ApiRequest[T]) -> T:
-        exchange = await self.aexchange()
-        return await exchange.arun(request)
-
+    # --- the public API ------------------------------------------------------------------
     @property
     def public_base_url(self) -> str:
         """The public API's base URL: the host's ``/api/v1`` replaced by ``/api/public``, or the

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from airflow_provider_telephony.core.errors import RequestValidationError
 from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.redact import mask_phone, register_secret
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.hooks.autocall_wire import (
     FLASH_CALLS,
     TEST_CALLS,
@@ -20,7 +21,6 @@ from airflow_provider_telephony.hooks.autocall_wire import (
     check_uuid,
     delete_request,
     pages,
-    parser,
 )
 from airflow_provider_telephony.models import autocall as m
 
@@ -35,7 +35,10 @@ VISIT_CARD_TYPES = ("visit_card_audio", "visit_card_text")
 
 def settings_request() -> ApiRequest[m.AccountSettings]:
     return ApiRequest(
-        name="get-settings", method="GET", path="/settings", parse=parser(m.AccountSettings, "get-settings")
+        name="get-settings",
+        method="GET",
+        path="/settings",
+        parse=json_parser(m.AccountSettings, "get-settings"),
     )
 
 
@@ -44,7 +47,7 @@ def confirmed_numbers_request() -> ApiRequest[list[m.ConfirmedNumber]]:
         name="get-settings-confirmed-numbers",
         method="GET",
         path="/settings/confirmed_numbers",
-        parse=parser(CONFIRMED_NUMBERS, "get-settings-confirmed-numbers"),
+        parse=json_parser(CONFIRMED_NUMBERS, "get-settings-confirmed-numbers"),
     )
 
 
@@ -54,7 +57,7 @@ def payments_request(page: int) -> ApiRequest[m.Payments]:
         method="GET",
         path="/payments",
         params={"page": page},
-        parse=parser(m.Payments, "get-payments"),
+        parse=json_parser(m.Payments, "get-payments"),
     )
 
 
@@ -63,13 +66,16 @@ def notifications_request() -> ApiRequest[m.Notifications]:
         name="get-notifications",
         method="GET",
         path="/notifications",
-        parse=parser(m.Notifications, "get-notifications"),
+        parse=json_parser(m.Notifications, "get-notifications"),
     )
 
 
 def caller_ids_request() -> ApiRequest[m.CallerIds]:
     return ApiRequest(
-        name="get-caller-ids", method="GET", path="/caller-ids", parse=parser(m.CallerIds, "get-caller-ids")
+        name="get-caller-ids",
+        method="GET",
+        path="/caller-ids",
+        parse=json_parser(m.CallerIds, "get-caller-ids"),
     )
 
 
@@ -110,7 +116,7 @@ class AccountPart(HookPart):
                 method="PUT",
                 path="/settings",
                 json=body.body(),
-                parse=parser(m.AccountSettings, "put-settings"),
+                parse=json_parser(m.AccountSettings, "put-settings"),
                 idempotent=True,
             )
         )
@@ -165,7 +171,7 @@ class AccountPart(HookPart):
                 method="POST",
                 path="/settings/confirmed_numbers",
                 json=body.body(),
-                parse=parser(m.ConfirmedNumber, "post-settings-confirmed-numbers"),
+                parse=json_parser(m.ConfirmedNumber, "post-settings-confirmed-numbers"),
                 recover=recover,
                 effect=f"(Настройки) whether number {mask_phone(number)} is among the confirmed numbers",
             )
@@ -188,7 +194,7 @@ class AccountPart(HookPart):
                 method="POST",
                 path="/settings/confirmed_numbers",
                 json=body.body(),
-                parse=parser(m.ConfirmedNumber, "post-settings-confirmed-numbers"),
+                parse=json_parser(m.ConfirmedNumber, "post-settings-confirmed-numbers"),
                 effect="(Настройки) whether the number now has verified_at",
             )
         )
@@ -197,7 +203,7 @@ class AccountPart(HookPart):
     def get_balance(self) -> m.Balance:
         """``GET /balance`` (get-balance): the balance and the currency symbol."""
         return self._run(
-            ApiRequest(name="balance", method="GET", path="/balance", parse=parser(m.Balance, "balance"))
+            ApiRequest(name="balance", method="GET", path="/balance", parse=json_parser(m.Balance, "balance"))
         )
 
     def list_payments(self, *, page: int = 1) -> m.Payments:
@@ -225,7 +231,7 @@ class AccountPart(HookPart):
                 method="POST",
                 path="/payments",
                 json=body.body(),
-                parse=parser(m.PaymentLink, "post-payments"),
+                parse=json_parser(m.PaymentLink, "post-payments"),
                 effect="(Платежи) no payment link was received; start a new one if needed",
             )
         )
@@ -238,7 +244,7 @@ class AccountPart(HookPart):
                 name="get-dashboard",
                 method="GET",
                 path="/dashboard",
-                parse=parser(m.Dashboard, "get-dashboard"),
+                parse=json_parser(m.Dashboard, "get-dashboard"),
             )
         )
 
@@ -256,7 +262,7 @@ class AccountPart(HookPart):
                 name="put-notifications-id",
                 method="PUT",
                 path=f"/notifications/{check_uuid(notification_id, 'notification_id')}",
-                parse=parser(m.NotificationRead, "put-notifications-id"),
+                parse=json_parser(m.NotificationRead, "put-notifications-id"),
                 idempotent=True,
             )
         )
@@ -313,7 +319,7 @@ class AccountPart(HookPart):
                 method="POST",
                 path="/caller-ids",
                 json=body.body(),
-                parse=parser(m.CallerIdRental, "post-caller-ids"),
+                parse=json_parser(m.CallerIdRental, "post-caller-ids"),
                 recover=recover,
                 effect=f"(Номерной пул) whether number id {caller_id_id} is among your rented numbers",
             )
@@ -360,7 +366,7 @@ class AccountPart(HookPart):
         FLASH_CALLS.reserve(body.number, mask_phone(body.number))
 
         def parse(response: httpx.Response) -> m.FlashCall:
-            call: m.FlashCall = parser(m.FlashCall, "post-flash-calls")(response)
+            call: m.FlashCall = json_parser(m.FlashCall, "post-flash-calls")(response)
             call._digits = body.length
             register_secret(call.code, "flash_call_code")
             register_secret(call.otp, "flash_call_code")
@@ -385,7 +391,7 @@ class AccountPart(HookPart):
                 name="getTariffs",
                 method="GET",
                 path="/tariffs",
-                parse=parser(m.Tariffs, "getTariffs"),
+                parse=json_parser(m.Tariffs, "getTariffs"),
                 headers={"Accept": "application/json"},
                 authenticated=False,
             )
@@ -409,7 +415,7 @@ class AccountPart(HookPart):
                 method="POST",
                 path="/test-call",
                 json=body.body(),
-                parse=parser(m.TestCallResult, "sendTestCall"),
+                parse=json_parser(m.TestCallResult, "sendTestCall"),
                 headers={"Accept": "application/json"},
                 authenticated=False,
                 effect=f"(the phone) whether {mask_phone(body.phone)} got a test call",

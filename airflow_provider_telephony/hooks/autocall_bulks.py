@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.flow import ApiRequest, Flow
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.hooks import autocall_wire as wire
 from airflow_provider_telephony.hooks.autocall_wire import (
     MESSAGES_SCHEMA,
@@ -25,7 +26,6 @@ from airflow_provider_telephony.hooks.autocall_wire import (
     delete_request,
     lookup_flow,
     pages,
-    parser,
     raw_nested_page,
     raw_pages,
     wait_visible,
@@ -51,7 +51,11 @@ def _page(page: int) -> int:
 
 def bulks_request(params: dict[str, Any]) -> ApiRequest[m.Page[m.Bulk]]:
     return ApiRequest(
-        name="get-bulks", method="GET", path="/bulks", params=params, parse=parser(BULK_PAGE, "get-bulks")
+        name="get-bulks",
+        method="GET",
+        path="/bulks",
+        params=params,
+        parse=json_parser(BULK_PAGE, "get-bulks"),
     )
 
 
@@ -61,7 +65,7 @@ def bulk_request(bulk_id: int, page: int = 1) -> ApiRequest[m.BulkDetail]:
         method="GET",
         path=f"/bulks/{check_id(bulk_id, 'bulk_id')}",
         params={"page": page},
-        parse=parser(m.BulkDetail, "get-bulks-id"),
+        parse=json_parser(m.BulkDetail, "get-bulks-id"),
     )
 
 
@@ -70,7 +74,7 @@ def message_request(message_id: int | str) -> ApiRequest[m.Message]:
         name="get-messages-id",
         method="GET",
         path=f"/messages/{check_message_id(message_id)}",
-        parse=parser(m.Message, "get-messages-id"),
+        parse=json_parser(m.Message, "get-messages-id"),
     )
 
 
@@ -219,7 +223,7 @@ class BulksPart(HookPart):
                 method="POST",
                 path="/bulks/calculate",
                 json=body.body(),
-                parse=parser(m.Cost, "post-bulks-calculate"),
+                parse=json_parser(m.Cost, "post-bulks-calculate"),
                 idempotent=True,
             )
         )
@@ -292,7 +296,7 @@ class BulksPart(HookPart):
                 method="PUT",
                 path=f"/bulks/{check_id(bulk_id, 'bulk_id')}",
                 json=body.body(),
-                parse=parser(m.BulkDetail, "put-bulks-id"),
+                parse=json_parser(m.BulkDetail, "put-bulks-id"),
                 idempotent=True,
             )
         )

@@ -16,6 +16,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_telephony.core.flow import ApiRequest, Flow, Sleep
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.hooks import autocall_wire as wire
 from airflow_provider_telephony.hooks.autocall_wire import (
     CALLS_SCHEMA,
@@ -27,7 +28,6 @@ from airflow_provider_telephony.hooks.autocall_wire import (
     delete_request,
     lookup_flow,
     pages,
-    parser,
     raw_nested_page,
     raw_pages,
     storage_path,
@@ -59,7 +59,7 @@ def autocalls_request(params: dict[str, Any]) -> ApiRequest[m.Page[m.Autocall]]:
         method="GET",
         path="/autocalls",
         params=params,
-        parse=parser(AUTOCALL_PAGE, "get-autocalls"),
+        parse=json_parser(AUTOCALL_PAGE, "get-autocalls"),
     )
 
 
@@ -69,7 +69,7 @@ def autocall_request(autocall_id: int, page: int = 1) -> ApiRequest[m.AutocallDe
         method="GET",
         path=f"/autocalls/{check_id(autocall_id, 'autocall_id')}",
         params={"page": page},
-        parse=parser(m.AutocallDetail, "get-autocalls-id"),
+        parse=json_parser(m.AutocallDetail, "get-autocalls-id"),
     )
 
 
@@ -78,7 +78,7 @@ def call_request(call_id: int) -> ApiRequest[m.Call]:
         name="get-calls-id",
         method="GET",
         path=f"/calls/{check_id(call_id, 'call_id')}",
-        parse=parser(m.Call, "get-calls-id"),
+        parse=json_parser(m.Call, "get-calls-id"),
     )
 
 
@@ -266,7 +266,7 @@ class CampaignsPart(HookPart):
                 method="POST",
                 path="/autocalls/calculate",
                 json=body.body(),
-                parse=parser(m.Cost, "post-autocalls-calculate"),
+                parse=json_parser(m.Cost, "post-autocalls-calculate"),
                 idempotent=True,
             )
         )
@@ -346,7 +346,7 @@ class CampaignsPart(HookPart):
                 method="PUT",
                 path=f"/autocalls/{check_id(autocall_id, 'autocall_id')}",
                 json=body.body(),
-                parse=parser(m.AutocallDetail, "put-autocalls-id"),
+                parse=json_parser(m.AutocallDetail, "put-autocalls-id"),
                 idempotent=True,
             )
         )
@@ -372,7 +372,7 @@ class CampaignsPart(HookPart):
                 name="get-autocalls-relaunch-id",
                 method="GET",
                 path=f"/autocalls/relaunch/{check_id(autocall_id, 'autocall_id')}",
-                parse=parser(m.ContactList, "get-autocalls-relaunch-id"),
+                parse=json_parser(m.ContactList, "get-autocalls-relaunch-id"),
                 idempotent=False,
                 effect=f"(Списки контактов) a new list of campaign {autocall_id}'s unreached numbers",
             )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from airflow_provider_telephony.core.errors import RequestValidationError
 from airflow_provider_telephony.core.flow import ApiRequest, Flow
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.hooks.autocall_wire import (
     HookPart,
     absent,
@@ -18,7 +19,6 @@ from airflow_provider_telephony.hooks.autocall_wire import (
     done,
     lookup_flow,
     pages,
-    parser,
     scan_flow,
     storage_path,
 )
@@ -37,7 +37,11 @@ SCENARIO_PAGE = m.Page[m.Scenario]
 
 def lists_request(params: dict[str, Any]) -> ApiRequest[m.Page[m.ContactList]]:
     return ApiRequest(
-        name="get-lists", method="GET", path="/lists", params=params, parse=parser(LIST_PAGE, "get-lists")
+        name="get-lists",
+        method="GET",
+        path="/lists",
+        params=params,
+        parse=json_parser(LIST_PAGE, "get-lists"),
     )
 
 
@@ -47,13 +51,17 @@ def list_request(list_id: int, page: int = 1) -> ApiRequest[m.ContactListDetail]
         method="GET",
         path=f"/lists/{check_id(list_id, 'list_id')}",
         params={"page": page},
-        parse=parser(m.ContactListDetail, "get-lists-id"),
+        parse=json_parser(m.ContactListDetail, "get-lists-id"),
     )
 
 
 def sounds_request(params: dict[str, Any]) -> ApiRequest[m.Page[m.Sound]]:
     return ApiRequest(
-        name="get-sounds", method="GET", path="/sounds", params=params, parse=parser(SOUND_PAGE, "get-sounds")
+        name="get-sounds",
+        method="GET",
+        path="/sounds",
+        params=params,
+        parse=json_parser(SOUND_PAGE, "get-sounds"),
     )
 
 
@@ -62,7 +70,7 @@ def sound_request(sound_id: int) -> ApiRequest[m.Sound]:
         name="get-sounds-id",
         method="GET",
         path=f"/sounds/{check_id(sound_id, 'sound_id')}",
-        parse=parser(m.Sound, "get-sounds-id"),
+        parse=json_parser(m.Sound, "get-sounds-id"),
     )
 
 
@@ -72,7 +80,7 @@ def scenarios_request(params: dict[str, Any]) -> ApiRequest[m.Page[m.Scenario]]:
         method="GET",
         path="/scenarios",
         params=params,
-        parse=parser(SCENARIO_PAGE, "get-scenarios"),
+        parse=json_parser(SCENARIO_PAGE, "get-scenarios"),
     )
 
 
@@ -81,7 +89,7 @@ def scenario_request(scenario_id: int) -> ApiRequest[m.ScenarioDetail]:
         name="get-scenarios-id",
         method="GET",
         path=f"/scenarios/{check_id(scenario_id, 'scenario_id')}",
-        parse=parser(m.ScenarioDetail, "get-scenarios-id"),
+        parse=json_parser(m.ScenarioDetail, "get-scenarios-id"),
     )
 
 
@@ -154,7 +162,7 @@ class ContactsPart(HookPart):
                 method="POST",
                 path="/lists",
                 json=body.body(),
-                parse=parser(m.ContactList, "post-lists"),
+                parse=json_parser(m.ContactList, "post-lists"),
                 recover=recover if lookup is not None else None,
                 effect=f"(Списки контактов) a list named {name!r}"
                 + (f" with client_id {client_id!r}" if client_id else ""),
@@ -187,7 +195,7 @@ class ContactsPart(HookPart):
                 method="PUT",
                 path=f"/lists/{check_id(list_id, 'list_id')}",
                 json=body.body(),
-                parse=parser(m.ContactList, "put-lists-id"),
+                parse=json_parser(m.ContactList, "put-lists-id"),
                 idempotent=True,
             )
         )
@@ -215,7 +223,7 @@ class ContactsPart(HookPart):
                 method="POST",
                 path=f"/lists/append/{check_id(list_id, 'list_id')}",
                 json=body.body(),
-                parse=parser(m.ContactList, "post-lists-append-id"),
+                parse=json_parser(m.ContactList, "post-lists-append-id"),
                 effect=f"(Списки контактов) the contacts count of list {list_id}",
             )
         )
@@ -240,7 +248,7 @@ class ContactsPart(HookPart):
                 name="put-lists-nonexistent-id",
                 method="PUT",
                 path=f"/lists/nonexistent/{check_id(list_id, 'list_id')}",
-                parse=parser(m.ContactList, "put-lists-nonexistent-id"),
+                parse=json_parser(m.ContactList, "put-lists-nonexistent-id"),
                 idempotent=True,
             )
         )
@@ -314,7 +322,7 @@ class ContactsPart(HookPart):
                 method="POST",
                 path="/sounds",
                 json=body.body(),
-                parse=parser(m.Sound, "post-sounds"),
+                parse=json_parser(m.Sound, "post-sounds"),
                 recover=recover if client_id is not None else None,
                 effect=f"(Аудиозаписи) a recording named {name!r}"
                 + (f" with client_id {client_id!r}" if client_id else ""),
@@ -339,7 +347,7 @@ class ContactsPart(HookPart):
                 method="PUT",
                 path=f"/sounds/{check_id(sound_id, 'sound_id')}",
                 json=body.body(),
-                parse=parser(m.Sound, "put-sounds-id"),
+                parse=json_parser(m.Sound, "put-sounds-id"),
                 idempotent=True,
             )
         )
@@ -382,7 +390,7 @@ class ContactsPart(HookPart):
                     method="GET",
                     path=f"/sounds/listen/{name}",
                     params={"type": "text"},
-                    parse=parser(m.ListenText, "get-sounds-listen-file"),
+                    parse=json_parser(m.ListenText, "get-sounds-listen-file"),
                 )
             )
         if type != "download":
@@ -440,7 +448,7 @@ class ContactsPart(HookPart):
                 method="POST",
                 path="/scenarios",
                 json=body.body(),
-                parse=parser(m.Scenario, "post-scenarios"),
+                parse=json_parser(m.Scenario, "post-scenarios"),
                 recover=recover if client_id is not None else None,
                 effect=f"(Сценарии) a scenario named {name!r}"
                 + (f" with client_id {client_id!r}" if client_id else ""),
@@ -465,7 +473,7 @@ class ContactsPart(HookPart):
                 method="PUT",
                 path=f"/scenarios/{check_id(scenario_id, 'scenario_id')}",
                 json=body.body(),
-                parse=parser(m.ScenarioDetail, "put-scenarios-id"),
+                parse=json_parser(m.ScenarioDetail, "put-scenarios-id"),
                 idempotent=True,
             )
         )
@@ -489,5 +497,5 @@ def _contact_request(contact_id: int) -> ApiRequest[m.Contact]:
         name="get-contacts-id",
         method="GET",
         path=f"/contacts/{check_id(contact_id, 'contact_id')}",
-        parse=parser(m.Contact, "get-contacts-id"),
+        parse=json_parser(m.Contact, "get-contacts-id"),
     )

@@ -32,7 +32,7 @@ from airflow_provider_telephony.core.flow import ApiRequest, Flow
 from airflow_provider_telephony.core.pagination import PageGuard
 from airflow_provider_telephony.core.records import Page as RecordPage
 from airflow_provider_telephony.core.records import RecordSchema, raw_fields
-from airflow_provider_telephony.core.responses import parse_json
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.models import autocall as m
 
 if TYPE_CHECKING:
@@ -233,11 +233,6 @@ def storage_path(target: ObjectStoragePath | str | PathLike[str]) -> ObjectStora
     return as_storage_path(fspath(target))  # a local path (pathlib.Path)
 
 
-def parser(model: Any, what: str) -> Callable[[httpx.Response], Any]:
-    """Parse a JSON answer into ``model`` (a pydantic model or ``TypeAdapter``)."""
-    return lambda response: parse_json(model, response.content, what)
-
-
 def done(response: httpx.Response) -> bool:
     """An answer whose body does not matter (204 No Content, or a 200 with a message)."""
     return True
@@ -245,11 +240,12 @@ def done(response: httpx.Response) -> bool:
 
 def created(model: Any, what: str) -> Any:
     """Parse a create's answer; ``None`` for a 202 without a body (created in the background)."""
+    read = json_parser(model, what)
 
     def parse(response: httpx.Response) -> Any:
         if response.status_code == 202:
             return None
-        return parser(model, what)(response)
+        return read(response)
 
     return parse
 

@@ -41,7 +41,7 @@ from airflow_provider_telephony.core.hookbase import TelephonyHook
 from airflow_provider_telephony.core.pagination import numbered_pages
 from airflow_provider_telephony.core.prefetch import prefetched
 from airflow_provider_telephony.core.records import Page
-from airflow_provider_telephony.core.responses import parse_json, raise_for_redirect
+from airflow_provider_telephony.core.responses import json_parser, parse_json, raise_for_redirect
 from airflow_provider_telephony.core.rotation import RotatingPair
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.core.windows import Window
@@ -65,7 +65,6 @@ from airflow_provider_telephony.hooks.tele2_wire import (
     dead_pair_message,
     file_names_in,
     get_request,
-    list_parser,
     page_signature,
     record_file_names,
     recorded_filters,
@@ -223,14 +222,6 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
             await asyncio.to_thread(self._pair.flush)
         await super().aclose()
 
-    # --- running a definition sync or async ----------------------------------------------
-    def _run(self, request: ApiRequest[Any]) -> Any:
-        return self.exchange.run(request)
-
-    async def _arun(self, request: ApiRequest[Any]) -> Any:
-        exchange = await self.aexchange()
-        return await exchange.arun(request)
-
     # --- request definitions ------------------------------------------------------------
     @staticmethod
     def _period(start: Any, end: Any) -> m.Period:
@@ -243,7 +234,7 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
         return get_request(
             "statisticsCommon",
             "/statistics/common",
-            lambda r: parse_json(m.CommonStatistics, r.content, "statisticsCommon"),
+            json_parser(m.CommonStatistics, "statisticsCommon"),
             params,
         )
 
@@ -252,13 +243,11 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
         if number is not None:
             params["number"] = check_phone_field(number, "number")
 
-        def parse(response: httpx.Response) -> list[m.JournalEntry]:
-            from pydantic import TypeAdapter
+        # the document does not make clear whether this is one object or an array: accept both
+        read = json_parser(m.JournalEntry | list[m.JournalEntry], "journal")
 
-            # the document does not make clear whether this is one object or an array: accept both
-            entries = parse_json(
-                TypeAdapter(m.JournalEntry | list[m.JournalEntry]), response.content, "journal"
-            )
+        def parse(response: httpx.Response) -> list[m.JournalEntry]:
+            entries = read(response)
             return entries if isinstance(entries, list) else [entries]
 
         return get_request("statisticsJournal", "/statistics/journal", parse, params)
@@ -280,36 +269,36 @@ class Tele2AtsHook(Tele2AdminMixin, TelephonyHook):
             method="GET",
             path=TRANSCRIPT,
             params={"filename": check_file_name(filename)},
-            parse=list_parser(WORDS, "recordTranscript"),
+            parse=json_parser(WORDS, "recordTranscript"),
         )
 
     # --- monitoring and employees -------------------------------------------------------
     def get_current_calls(self) -> list[m.CurrentCall]:
         """``GET /monitoring/calls`` — calls in progress."""
         return self._run(
-            get_request("currentCalls", "/monitoring/calls", list_parser(CURRENT_CALLS, "currentCalls"))
+            get_request("currentCalls", "/monitoring/calls", json_parser(CURRENT_CALLS, "currentCalls"))
         )
 
     async def aget_current_calls(self) -> list[m.CurrentCall]:
         return await self._arun(
-            get_request("currentCalls", "/monitoring/calls", list_parser(CURRENT_CALLS, "currentCalls"))
+            get_request("currentCalls", "/monitoring/calls", json_parser(CURRENT_CALLS, "currentCalls"))
         )
 
     def get_queue(self) -> list[m.QueueEntry]:
         """``GET /monitoring/calls/pending`` — callers waiting, per queue."""
-        return self._run(get_request("queue", "/monitoring/calls/pending", list_parser(QUEUES, "queue")))
+        return self._run(get_request("queue", "/monitoring/calls/pending", json_parser(QUEUES, "queue")))
 
     async def aget_queue(self) -> list[m.QueueEntry]:
         return await self._arun(
-            get_request("queue", "/monitoring/calls/pending", list_parser(QUEUES, "queue"))
+            get_request("queue", "/monitoring/calls/pending", json_parser(QUEUES, "queue"))
         )
 
     def get_employees(self) -> list[m.Employee]:
         """``GET /employees`` — the numbers registered in the PBX."""
-        return self._run(get_request("employees", "/employees", list_parser(EMPLOYEES, "employees")))
+        return self._run(get_request("employees", "/employees", json_parser(EMPLOYEES, "employees")))
 
     async def aget_employees(self) -> list[m.Employee]:
-        return await self._arun(get_request("employees", "/employees", list_parser(EMPLOYEES, "employees")))
+        return await self._arun(get_request("employees", "/employees", json_parser(EMPLOYEES, "employees")))
 
     # --- click-to-call ------------------------------------------------------------------
     def click_to_call(self, destination: str, source: str) -> None:

@@ -13,7 +13,7 @@ from airflow_provider_telephony.core.errors import (
 )
 from airflow_provider_telephony.core.exchange import Exchange
 from airflow_provider_telephony.core.flow import ApiRequest, Flow
-from airflow_provider_telephony.core.responses import parse_json
+from airflow_provider_telephony.core.responses import json_parser
 from airflow_provider_telephony.core.validation import build_request
 from airflow_provider_telephony.hooks.tele2_wire import (
     BLACKLIST,
@@ -21,7 +21,6 @@ from airflow_provider_telephony.hooks.tele2_wire import (
     MANAGERS,
     check_phone_field,
     get_request,
-    list_parser,
     result_text,
 )
 from airflow_provider_telephony.models import tele2 as m
@@ -37,7 +36,7 @@ def manager_request(manager_id: int) -> ApiRequest[m.Manager]:
         name="getManager",
         method="GET",
         path=f"/managers/{manager_id}",
-        parse=lambda r: parse_json(m.Manager, r.content, "getManager"),
+        parse=json_parser(m.Manager, "getManager"),
     )
 
 
@@ -53,11 +52,11 @@ class Tele2AdminMixin:
     # --- managers -----------------------------------------------------------------------
     def list_managers(self) -> list[m.Manager]:
         """``GET /managers``."""
-        return self._run(get_request("listManagers", "/managers", list_parser(MANAGERS, "listManagers")))
+        return self._run(get_request("listManagers", "/managers", json_parser(MANAGERS, "listManagers")))
 
     async def alist_managers(self) -> list[m.Manager]:
         return await self._arun(
-            get_request("listManagers", "/managers", list_parser(MANAGERS, "listManagers"))
+            get_request("listManagers", "/managers", json_parser(MANAGERS, "listManagers"))
         )
 
     def get_manager(self, manager_id: int) -> m.Manager:
@@ -95,7 +94,7 @@ class Tele2AdminMixin:
         """Recovery of a lost ``POST /managers`` answer: a manager of this employee and name exists."""
 
         def recover(exchange: Exchange) -> Flow[str | None]:
-            request = get_request("listManagers", "/managers", list_parser(MANAGERS, "listManagers"))
+            request = get_request("listManagers", "/managers", json_parser(MANAGERS, "listManagers"))
             managers: list[m.Manager] = yield from exchange.attempt(request)
             found = any(x.employeeId == manager.employeeId and x.name == manager.name for x in managers)
             return m.SUCCESS if found else None
@@ -142,11 +141,11 @@ class Tele2AdminMixin:
     # --- blacklist ----------------------------------------------------------------------
     def list_blacklist(self) -> list[m.BlacklistEntry]:
         """``GET /blacklist`` — blocked numbers (as strings) with their source (``FILE``/``MANUAL``)."""
-        return self._run(get_request("listBlacklist", "/blacklist", list_parser(BLACKLIST, "listBlacklist")))
+        return self._run(get_request("listBlacklist", "/blacklist", json_parser(BLACKLIST, "listBlacklist")))
 
     async def alist_blacklist(self) -> list[m.BlacklistEntry]:
         return await self._arun(
-            get_request("listBlacklist", "/blacklist", list_parser(BLACKLIST, "listBlacklist"))
+            get_request("listBlacklist", "/blacklist", json_parser(BLACKLIST, "listBlacklist"))
         )
 
     def add_to_blacklist(self, number: str) -> bool:

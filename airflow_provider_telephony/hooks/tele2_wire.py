@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_telephony.core.errors import RequestValidationError, VendorError
 from airflow_provider_telephony.core.flow import ApiRequest
 from airflow_provider_telephony.core.records import Page, RecordSchema
-from airflow_provider_telephony.core.responses import parse_json
 from airflow_provider_telephony.core.windows import Window
 from airflow_provider_telephony.models import tele2 as m
 
@@ -50,17 +49,6 @@ def result_text(response: httpx.Response) -> str:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     return text
-
-
-def list_parser(adapter_type: Any, what: str) -> Any:
-    """A parser of a JSON array answer into ``adapter_type`` (tolerant models)."""
-
-    def parse(response: httpx.Response) -> Any:
-        from pydantic import TypeAdapter
-
-        return parse_json(TypeAdapter(adapter_type), response.content, what)
-
-    return parse
 
 
 def page_signature(page: Page) -> tuple[Any, ...]:
